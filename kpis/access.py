@@ -1,0 +1,94 @@
+"""Who may see and change what: the access rules, written once and used by every view.
+
+Roles are Django groups (created by a migration): the planning office does everything, department
+staff read everything internal and change only their own departments' indicators, the expert council
+reads. Superusers count as the planning office.
+"""
+
+import logging
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+
+logger = logging.getLogger("ami_strategy.access")
+
+
+class Role:
+    PLANNING = "planning_office"
+    STAFF = "department_staff"
+    COUNCIL = "expert_council"
+
+
+def _groups(user) -> set[str]:
+    if not hasattr(user, "_role_names"):
+        user._role_names = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+    return user._role_names
+
+
+def is_planning(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or Role.PLANNING in _groups(user))
+
+
+def is_staff_member(user) -> bool:
+    return user.is_authenticated and Role.STAFF in _groups(user)
+
+
+def is_council(user) -> bool:
+    return user.is_authenticated and Role.COUNCIL in _groups(user)
+
+
+def has_any_role(user) -> bool:
+    return is_planning(user) or is_staff_member(user) or is_council(user)
+
+
+def department_ids(user) -> set[int]:
+    """The departments whose indicators this user may change (all for the planning office: see can_edit)."""
+    if not user.is_authenticated:
+        return set()
+    if not hasattr(user, "_department_ids"):
+        user._department_ids = set(user.departments.values_list("pk", flat=True))
+    return user._department_ids
+
+
+def can_edit_indicator(user, indicator) -> bool:
+    if is_planning(user):
+        return True
+    return is_staff_member(user) and indicator.department_id in department_ids(user)
+
+
+def can_read_internal(user) -> bool:
+    """Drafts, notes and history: signed-in users with a role."""
+    return has_any_role(user)
+
+
+def can_read_dashboards(user) -> bool:
+    return settings.PUBLIC_DASHBOARDS or has_any_role(user)
+
+
+def deny(request, reason: str):
+    logger.warning(
+        "access refused: user=%s path=%s reason=%s",
+        getattr(request.user, "username", "") or "anonymous",
+        request.path,
+        reason,
+    )
+    raise PermissionDenied(reason)
+
+
+def require(check, reason: str = "role"):
+    """Decorator: anonymous users go to the login page, others failing `check` get a logged 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if check(request.user):
+                return view(request, *args, **kwargs)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            deny(request, reason)
+
+        return wrapped
+
+    return decorator

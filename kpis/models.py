@@ -1,0 +1,299 @@
+"""Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from goals.models import Department, Goal, Measure, Policy, Strategy
+
+# Wide enough for 百万円 totals and survey scores alike; never float.
+NUMBER = {"max_digits": 20, "decimal_places": 6}
+YEAR_VALIDATORS = [MinValueValidator(1989), MaxValueValidator(2200)]
+
+
+class Kind(models.TextChoices):
+    KGI = "KGI", "KGI"
+    KPI = "KPI", "KPI"
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("高いほど良い")
+    LOWER = "lower", _("低いほど良い")
+
+
+class Aggregation(models.TextChoices):
+    ANNUAL = "annual", _("単年度")
+    CUMULATIVE = "cumulative", _("累計")
+
+
+class NextStep(models.TextChoices):
+    """今後の方向性, as departments and the planning office write it."""
+
+    EXPAND = "expand", _("拡充")
+    CONTINUE = "continue", _("継続")
+    IMPROVE = "improve", _("改善して継続")
+    REDUCE = "reduce", _("縮小")
+    END = "end", _("廃止・終了")
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def of_strategy(self, strategy):
+        """Indicators of one strategy, in plan order (KGIs of a goal before its KPIs)."""
+        return self.filter(strategy=strategy).order_by("goal__number", "kind", "measure__number", "order")
+
+    def with_figures(self):
+        """Everything an achievement needs, in a fixed number of queries."""
+        return self.select_related("strategy", "goal", "measure", "department").prefetch_related(
+            "actuals", "expected_values"
+        )
+
+
+class Indicator(models.Model):
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="indicators")
+    code = models.CharField(_("コード"), max_length=30)
+    kind = models.CharField(_("種別"), max_length=3, choices=Kind.choices)
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("基本目標")
+    )
+    # A KPI's home measure (the place of its first appearance); a KGI has none.
+    measure = models.ForeignKey(
+        Measure,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name=_("施策の方向"),
+    )
+    order = models.PositiveSmallIntegerField(_("順序"), default=0)
+    name = models.CharField(_("名称"), max_length=300)
+    unit = models.CharField(_("単位"), max_length=30, blank=True)
+    direction = models.CharField(
+        _("方向"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
+    aggregation = models.CharField(
+        _("集計方法"), max_length=10, choices=Aggregation.choices, default=Aggregation.ANNUAL
+    )
+    baseline_year = models.PositiveSmallIntegerField(
+        _("基準年度"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    baseline_value = models.DecimalField(_("基準値"), null=True, blank=True, **NUMBER)
+    target_year = models.PositiveSmallIntegerField(
+        _("目標年度"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    target_value = models.DecimalField(_("目標値"), null=True, blank=True, **NUMBER)
+    source_mark = models.CharField(_("出典記号"), max_length=10, blank=True)
+    source_note = models.CharField(_("出典"), max_length=300, blank=True)
+    note = models.CharField(_("注記"), max_length=300, blank=True)
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        verbose_name=_("担当課"),
+    )
+    # Rounding places to show values with; None keeps the value's own decimals.
+    decimal_places = models.PositiveSmallIntegerField(
+        _("表示する小数桁数"), null=True, blank=True, validators=[MaxValueValidator(6)]
+    )
+    history = HistoricalRecords()
+
+    objects = IndicatorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("指標")
+        verbose_name_plural = _("指標")
+        ordering = ["goal__number", "kind", "measure__number", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["strategy", "code"], name="indicator_code_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind="KGI", measure__isnull=True)
+                | models.Q(kind="KPI", measure__isnull=False),
+                name="indicator_kpi_has_measure",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self):
+        return reverse("reports:indicator", args=[self.code])
+
+
+class Placement(models.Model):
+    """Where an indicator stands under a policy; a 【再掲】 policy shows the same indicator again."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="placements")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="placements")
+    order = models.PositiveSmallIntegerField(_("順序"), default=0)
+    is_repost = models.BooleanField(_("再掲"), default=False)
+
+    class Meta:
+        verbose_name = _("掲載位置")
+        verbose_name_plural = _("掲載位置")
+        ordering = ["policy__measure__goal__number", "policy__measure__number", "policy__number", "order"]
+        constraints = [models.UniqueConstraint(fields=["policy", "indicator"], name="placement_unique")]
+
+    def __str__(self):
+        return f"{self.policy.code} → {self.indicator.code}"
+
+
+class ExpectedValue(models.Model):
+    """An explicit 期待値 for one year; wins over the straight line from baseline to target."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="expected_values")
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    value = models.DecimalField(_("期待値"), **NUMBER)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("期待値")
+        verbose_name_plural = _("期待値")
+        ordering = ["indicator", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "fiscal_year"], name="expected_value_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} {self.fiscal_year}: {self.value}"
+
+
+class GradeBand(models.Model):
+    """One grade of a strategy's scale (A 順調 ≥ 100.0 …); the band without lower bound is the bottom."""
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="grade_bands")
+    label = models.CharField(_("評価"), max_length=10)
+    name = models.CharField(_("名称"), max_length=30)
+    lower_bound = models.DecimalField(_("下限（％）"), max_digits=7, decimal_places=1, null=True, blank=True)
+    description = models.CharField(_("説明"), max_length=200, blank=True)
+    colour = models.CharField(_("色"), max_length=7, default="#888888", help_text="#RRGGBB")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("評価区分")
+        verbose_name_plural = _("評価区分")
+        ordering = ["strategy", models.F("lower_bound").desc(nulls_last=True)]
+        constraints = [models.UniqueConstraint(fields=["strategy", "label"], name="grade_band_label_unique")]
+
+    def __str__(self):
+        return f"{self.label} {self.name}"
+
+
+class FiscalYear(models.Model):
+    """The entry window of one fiscal year: opened, closed and locked by the planning office."""
+
+    class State(models.TextChoices):
+        NOT_OPEN = "not_open", _("未開始")
+        OPEN = "open", _("入力受付中")
+        CLOSED = "closed", _("締切")
+        LOCKED = "locked", _("確定（ロック）")
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="fiscal_years")
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.NOT_OPEN)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("年度")
+        verbose_name_plural = _("年度")
+        ordering = ["strategy", "year"]
+        constraints = [models.UniqueConstraint(fields=["strategy", "year"], name="fiscal_year_unique")]
+
+    def __str__(self):
+        return f"{self.year} ({self.get_state_display()})"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == self.State.LOCKED
+
+
+class ActualValue(models.Model):
+    """One indicator's actual figure for one fiscal year, with the department's notes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("入力中")
+        SUBMITTED = "submitted", _("提出済")
+        APPROVED = "approved", _("承認済")
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="actuals")
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    value = models.DecimalField(_("実績値"), null=True, blank=True, **NUMBER)
+    note = models.TextField(_("備考"), blank=True)
+    cause_analysis = models.TextField(_("要因分析"), blank=True)
+    next_step = models.CharField(_("今後の方向性"), max_length=10, choices=NextStep.choices, blank=True)
+    status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_at = models.DateTimeField(_("入力日時"), null=True, blank=True)
+    # Optimistic locking: a save must name the version it started from.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("実績値")
+        verbose_name_plural = _("実績値")
+        ordering = ["indicator", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "fiscal_year"], name="actual_value_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} {self.fiscal_year}: {self.value}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+
+class Submission(models.Model):
+    """A department's answer for one fiscal year, as the planning office reviews it."""
+
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", _("未入力")
+        IN_PROGRESS = "in_progress", _("入力中")
+        SUBMITTED = "submitted", _("提出済")
+        RETURNED = "returned", _("差戻し")
+        APPROVED = "approved", _("承認済")
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="submissions")
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="submissions")
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    state = models.CharField(_("状態"), max_length=12, choices=State.choices, default=State.NOT_STARTED)
+    comment = models.TextField(_("審査コメント"), blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提出日時"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("審査日時"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("提出")
+        verbose_name_plural = _("提出")
+        ordering = ["strategy", "fiscal_year", "department__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "strategy", "fiscal_year"], name="submission_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.fiscal_year}: {self.get_state_display()}"
+
+
+DEFAULT_GRADE_BANDS = (
+    # label, name, lower bound, description, colour (distinguishable without colour: the label is always shown)
+    ("A", "順調", Decimal("100.0"), "達成率100％以上", "#1a7f37"),
+    ("B+", "概ね順調", Decimal("80.0"), "達成率80％以上100％未満", "#4d8fd1"),
+    ("B", "やや遅れ", Decimal("50.0"), "達成率50％以上80％未満", "#d9a400"),
+    ("C", "遅れ", None, "達成率50％未満", "#cf222e"),
+)

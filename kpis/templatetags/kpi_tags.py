@@ -1,0 +1,48 @@
+"""Template filters that show figures the same way on every page."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from goals.fiscal import fiscal_year_label, wareki_with_seireki
+from kpis.numbers import format_decimal
+
+register = template.Library()
+
+
+@register.filter
+def fy(year) -> str:
+    """2025 → 2025年度（令和7年度）."""
+    return fiscal_year_label(int(year)) if year not in (None, "") else "−"
+
+
+@register.filter
+def fy_short(year) -> str:
+    return wareki_with_seireki(int(year)) if year not in (None, "") else "−"
+
+
+@register.filter
+def num(value, places=None) -> str:
+    """A Decimal with thousands separators; 「−」 when missing, never 0."""
+    if value in (None, ""):
+        return "−"
+    places = None if places in (None, "") else int(places)
+    return format_decimal(Decimal(value), places)
+
+
+@register.filter
+def rate(value) -> str:
+    return "−" if value is None else f"{format_decimal(value, 1)}%"
+
+
+@register.simple_tag
+def grade_badge(label, name=""):
+    """A grade shows its letter (and label) as text, never colour alone."""
+    css = {"A": "a", "B+": "bplus", "B": "b", "C": "c"}.get(label, "none")
+    return format_html(
+        '<span class="grade grade-{}">{}<span class="grade-name">{}</span></span>',
+        css,
+        label,
+        f" {name}" if name else "",
+    )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("goals/<str:code>/", views.goal_detail, name="goal"),
+    path("indicators/<str:code>/", views.indicator_detail, name="indicator"),
+    path("departments/<slug:code>/", views.department_detail, name="department"),
+]
