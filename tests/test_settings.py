@@ -27,8 +27,14 @@ GOOD_KEY = "k" * 50
     "env, message",
     [
         ({"DEBUG": "0", "ALLOWED_HOSTS": "kpi.example.lg.jp"}, "SECRET_KEY"),
-        ({"DEBUG": "0", "SECRET_KEY": "development-only-not-secret", "ALLOWED_HOSTS": "x.lg.jp"}, "SECRET_KEY"),
-        ({"DEBUG": "0", "SECRET_KEY": "django-insecure-" + "x" * 40, "ALLOWED_HOSTS": "x.lg.jp"}, "SECRET_KEY"),
+        (
+            {"DEBUG": "0", "SECRET_KEY": "development-only-not-secret", "ALLOWED_HOSTS": "x.lg.jp"},
+            "SECRET_KEY",
+        ),
+        (
+            {"DEBUG": "0", "SECRET_KEY": "django-insecure-" + "x" * 40, "ALLOWED_HOSTS": "x.lg.jp"},
+            "SECRET_KEY",
+        ),
         ({"DEBUG": "0", "SECRET_KEY": "short", "ALLOWED_HOSTS": "x.lg.jp"}, "too short"),
         ({"DEBUG": "0", "SECRET_KEY": GOOD_KEY}, "ALLOWED_HOSTS"),
         ({"DEBUG": "maybe"}, "DEBUG must be"),
