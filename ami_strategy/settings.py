@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "goals",
     "kpis",
     "reports",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "goals.context_processors.strategy",
+                "kpis.context_processors.roles",
             ],
         },
     },

@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("reports.urls")),  # dashboards: /, /goals/, /indicators/, /departments/
     path("", include("kpis.urls")),  # entry and review: /entry/, /review/, /fiscal-years/…
+    path("", include("reviews.urls")),  # meetings, opinions, evaluations
     path("api/v1/", include("kpis.api_urls")),  # open data: /api/v1/indicators.json|.csv
     path("reports/", include("reports.excel_urls")),  # workbook, templates, uploads
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -46,3 +46,9 @@ def grade_badge(label, name=""):
         label,
         f" {name}" if name else "",
     )
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key] in a template, None when absent."""
+    return mapping.get(key) if mapping else None

@@ -1,0 +1,179 @@
+"""The Check → Action half of the PDCA cycle: evaluations, meetings, the council's opinions and responses."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from goals.models import Goal, Policy, Strategy
+from kpis.models import YEAR_VALIDATORS, Indicator, NextStep
+
+
+class GoalEvaluation(models.Model):
+    """The planning office's overall evaluation (総合評価) of one basic goal for one fiscal year."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="evaluations")
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    text = models.TextField(_("総合評価"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("総合評価")
+        verbose_name_plural = _("総合評価")
+        ordering = ["fiscal_year", "goal__number"]
+        constraints = [models.UniqueConstraint(fields=["goal", "fiscal_year"], name="goal_evaluation_unique")]
+
+    def __str__(self):
+        return f"{self.goal.code} {self.fiscal_year}"
+
+
+class PolicyDirection(models.Model):
+    """The direction of a policy's coming action, proposed from its KPIs' 今後の方向性."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="directions")
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    direction = models.CharField(_("今後の方向性"), max_length=10, choices=NextStep.choices)
+    note = models.TextField(_("補足"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("施策の方向性")
+        verbose_name_plural = _("施策の方向性")
+        ordering = ["fiscal_year", "policy__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "fiscal_year"], name="policy_direction_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.policy.code} {self.fiscal_year}: {self.get_direction_display()}"
+
+
+class Meeting(models.Model):
+    class Body(models.TextChoices):
+        COUNCIL = "council", _("創生有識者会議")
+        HEADQUARTERS = "headquarters", _("創生本部会議")
+        ASSEMBLY = "assembly", _("議会への報告")
+        OTHER = "other", _("その他")
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="meetings")
+    fiscal_year = models.PositiveSmallIntegerField(_("審議する年度"), validators=YEAR_VALIDATORS)
+    body = models.CharField(_("会議体"), max_length=20, choices=Body.choices, default=Body.COUNCIL)
+    name = models.CharField(_("会議名"), max_length=200)
+    date = models.DateField(_("開催日"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("会議")
+        verbose_name_plural = _("会議")
+        ordering = ["-date", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("reviews:meeting", args=[self.pk])
+
+
+class OpinionQuerySet(models.QuerySet):
+    def carried_into(self, strategy, fiscal_year: int):
+        """What a fiscal year's pages show: its own opinions, last year's, and older ones still unsettled."""
+        return self.filter(strategy=strategy).filter(
+            models.Q(fiscal_year__in=[fiscal_year, fiscal_year - 1])
+            | models.Q(fiscal_year__lt=fiscal_year - 1, follow_up__in=Opinion.FollowUp.unsettled())
+        )
+
+    def with_related(self):
+        return self.select_related("meeting", "goal", "indicator", "author", "responded_by")
+
+
+class Opinion(models.Model):
+    """An opinion or proposal (意見・提言) on the whole plan, a goal or an indicator, and its response."""
+
+    class FollowUp(models.TextChoices):
+        OPEN = "open", _("未対応")
+        IN_PROGRESS = "in_progress", _("対応中")
+        DONE = "done", _("対応済")
+        DECLINED = "declined", _("対応しない")
+
+        @classmethod
+        def unsettled(cls):
+            return [cls.OPEN, cls.IN_PROGRESS]
+
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="opinions")
+    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("会議")
+    )
+    goal = models.ForeignKey(
+        Goal,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opinions",
+        verbose_name=_("基本目標"),
+    )
+    indicator = models.ForeignKey(
+        Indicator,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opinions",
+        verbose_name=_("指標"),
+    )
+    speaker = models.CharField(_("発言者"), max_length=100)
+    text = models.TextField(_("意見・提言"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="opinions",
+        verbose_name=_("登録者"),
+    )
+    response = models.TextField(_("対応方針"), blank=True)
+    follow_up = models.CharField(
+        _("対応状況"), max_length=12, choices=FollowUp.choices, default=FollowUp.OPEN
+    )
+    follow_up_reason = models.TextField(_("対応しない理由"), blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(_("回答日時"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = OpinionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("意見・提言")
+        verbose_name_plural = _("意見・提言")
+        ordering = ["fiscal_year", "meeting__date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(follow_up="declined") | ~models.Q(follow_up_reason=""),
+                name="opinion_declined_has_reason",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.fiscal_year} {self.subject_label}: {self.text[:30]}"
+
+    @property
+    def subject_label(self) -> str:
+        if self.indicator_id:
+            return str(self.indicator)
+        if self.goal_id:
+            return str(self.goal)
+        return str(_("計画全体"))
+
+    @property
+    def is_settled(self) -> bool:
+        return self.follow_up not in self.FollowUp.unsettled()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("meetings/", views.meeting_list, name="meetings"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting"),
+    path("meetings/<int:pk>/opinions/new/", views.opinion_create, name="opinion_create"),
+    path("opinions/<int:pk>/edit/", views.opinion_edit, name="opinion_edit"),
+    path("opinions/<int:pk>/respond/", views.opinion_respond, name="opinion_respond"),
+    path("evaluations/<int:fiscal_year>/", views.evaluations, name="evaluations"),
+]
