@@ -1,0 +1,423 @@
+"""Yearly figures from a file: read the rows, validate all of them, then write all or nothing.
+
+Reading (CSV here, .xlsx in kpis.xlsx_reader) turns a file into RawRows; plan_import checks every row
+against the plan and says what would change, writing nothing; apply_import writes a clean plan in one
+transaction, with history. The import command and the upload page both go through these three steps.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from goals.fiscal import ERAS
+
+from . import access
+from .models import ActualValue, FiscalYear, Indicator, NextStep
+from .numbers import MISSING, NumberFormatError, format_decimal, parse_decimal
+
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("code", "指標コード"),
+    "fiscal_year": ("fiscal_year", "年度"),
+    "value": ("value", "実績値"),
+    "note": ("note", "備考"),
+    "cause_analysis": ("cause_analysis", "要因分析"),
+    "next_step": ("next_step", "今後の方向性"),
+}
+REQUIRED_FIELDS = ("code", "fiscal_year", "value")
+# The fields an import may change, in the order changes are shown.
+DATA_FIELDS = ("value", "note", "cause_analysis", "next_step")
+
+
+class ImportFileError(Exception):
+    """A problem with the whole file (unreadable, no header, wrong format); str() is the message."""
+
+
+@dataclass(frozen=True)
+class RawRow:
+    line: int
+    cells: dict[str, str | None]
+    columns: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    message: str
+
+    def __str__(self):
+        return _("%(line)s行目 %(column)s: %(message)s") % {
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Change:
+    line: int
+    indicator: Indicator
+    fiscal_year: int
+    record: ActualValue | None  # None: a new value
+    fields: dict[str, tuple[object, object]]  # field → (before, after), only the fields that change
+
+
+@dataclass
+class ImportPlan:
+    changes: list[Change] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _header_key(text) -> str:
+    return unicodedata.normalize("NFKC", str(text or "")).strip().lower()
+
+
+_FIELD_OF_HEADER = {_header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+def map_header(cells: Sequence[str]) -> dict[str, int]:
+    """Field → column index; unknown columns are ignored (templates carry name, unit, baseline…)."""
+    mapping: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = _FIELD_OF_HEADER.get(_header_key(cell))
+        if name is None:
+            continue
+        if name in mapping:
+            raise ImportFileError(
+                _("見出し「%(header)s」が2回あります（%(first)s列目と%(second)s列目）。")
+                % {"header": str(cell).strip(), "first": mapping[name] + 1, "second": index + 1}
+            )
+        mapping[name] = index
+    missing = [HEADER_ALIASES[name][1] for name in REQUIRED_FIELDS if name not in mapping]
+    if missing:
+        raise ImportFileError(
+            _("1行目の見出しに「%(missing)s」がありません（必要な見出し: 指標コード, 年度, 実績値）。")
+            % {"missing": "」「".join(missing)}
+        )
+    return mapping
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(
+        _("文字コードを判別できません。UTF-8 または Shift_JIS（CP932）のCSVで保存してください。")
+    )
+
+
+def read_csv_rows(data: bytes) -> list[RawRow]:
+    """The data rows of a CSV (UTF-8 with or without BOM, or CP932) under its header row."""
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as error:
+        raise ImportFileError(
+            _("UTF-8（BOM付き）として読めない文字があります（%(position)sバイト目）。")
+            % {"position": error.start + 4}
+        ) from error
+    if "\x00" in text:
+        raise ImportFileError(_("CSVファイルではありません（バイナリデータが含まれています）。"))
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ImportFileError(_("CSVとして読めません: %(error)s") % {"error": error}) from error
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise ImportFileError(_("ファイルが空か、1行目に見出しがありません。"))
+    header = records[0]
+    mapping = map_header(header)
+    columns = {name: header[index].strip() for name, index in mapping.items()}
+    rows = []
+    # A row number as a spreadsheet shows it: one per record, blank lines included.
+    for line, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = {name: record[index] if index < len(record) else None for name, index in mapping.items()}
+        rows.append(RawRow(line=line, cells=cells, columns=columns))
+    return rows
+
+
+def read_rows(filename: str, data: bytes) -> list[RawRow]:
+    """The rows of an uploaded or named file, read by its extension (.csv or .xlsx)."""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension == "csv":
+        return read_csv_rows(data)
+    if extension == "xlsx":
+        try:
+            from . import xlsx_reader
+        except ModuleNotFoundError as error:
+            if error.name != "kpis.xlsx_reader":
+                raise
+            raise ImportFileError(
+                _(
+                    "Excelファイル（.xlsx）の取り込みにはまだ対応していません。CSVで保存して取り込んでください。"
+                )
+            ) from error
+        return xlsx_reader.read_xlsx_rows(data)
+    raise ImportFileError(
+        _("取り込めるのは CSV（.csv）または Excel（.xlsx）のファイルです: %(name)s") % {"name": filename}
+    )
+
+
+_ERA_START = {name: start for start, name, _romaji in ERAS}
+_YEAR_PATTERNS = (
+    re.compile(r"(?P<year>\d{4})(?:年度?)?"),
+    re.compile(r"(?:FY|ＦＹ)\s*(?P<year>\d{4})", re.IGNORECASE),
+    re.compile(r"(?P<era>令和|平成)\s*(?P<n>\d{1,2}|元)\s*(?:年度?)?"),
+    # 2025年度（令和7年度）, as the app shows years: both halves must agree.
+    re.compile(r"(?P<year>\d{4})年度?\s*[（(]\s*(?P<era>令和|平成)\s*(?P<n>\d{1,2}|元)\s*年度?\s*[）)]"),
+)
+_DIGITS = str.maketrans({chr(ord("０") + digit): str(digit) for digit in range(10)})
+
+
+def parse_fiscal_year(text) -> int:
+    """2025, ２０２５, 2025年度, 令和7年度, 2025年度（令和7年度） → 2025; ValueError with a message otherwise."""
+    cleaned = str(text if text is not None else "").translate(_DIGITS).replace("\u3000", " ").strip()
+    for pattern in _YEAR_PATTERNS:
+        match = pattern.fullmatch(cleaned)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        from_era = None
+        if groups.get("era"):
+            n = 1 if groups["n"] == "元" else int(groups["n"])
+            if n < 1:
+                break
+            from_era = _ERA_START[groups["era"]] + n - 1
+        if groups.get("year") and from_era is not None and int(groups["year"]) != from_era:
+            raise ValueError(_("西暦と和暦が一致しません: %(text)s") % {"text": text})
+        return int(groups["year"]) if groups.get("year") else from_era
+    raise ValueError(_("年度として読めません（例: 2025、令和7年度）: %(text)s") % {"text": text})
+
+
+def _clean_code(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+_NEXT_STEPS = {label: value for value, label in NextStep.choices} | {
+    value: value for value in NextStep.values
+}
+_NEXT_STEP_LABELS = "／".join(str(label) for label in NextStep.labels)
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not str(text).strip()
+
+
+def plan_import(
+    rows: Iterable[RawRow],
+    *,
+    strategy,
+    user=None,
+    department_ids: set[int] | None = None,
+) -> ImportPlan:
+    """Check every row against the plan and say what would change; writes nothing.
+
+    user=None acts as the planning office (the command on the server). An empty cell leaves the
+    stored field as it is. department_ids (staff) limits the rows to those departments' indicators.
+    """
+    may_change_approved = user is None or access.is_planning(user)
+    indicators = {
+        indicator.code.upper(): indicator
+        for indicator in Indicator.objects.filter(strategy=strategy).prefetch_related("actuals")
+    }
+    locked = set(
+        FiscalYear.objects.filter(strategy=strategy, state=FiscalYear.State.LOCKED).values_list(
+            "year", flat=True
+        )
+    )
+    plan_years = strategy.plan_years
+    seen: dict[tuple[int, int], int] = {}
+    plan = ImportPlan()
+
+    for row in rows:
+        if all(_blank(text) for text in row.cells.values()):
+            continue
+        errors: list[RowError] = []
+
+        def error(name: str, message: str, row=row, errors=errors) -> None:
+            errors.append(RowError(row.line, row.columns.get(name, HEADER_ALIASES[name][1]), message))
+
+        indicator = None
+        code_text = row.cells.get("code")
+        if _blank(code_text):
+            error("code", _("指標コードが空です。"))
+        else:
+            indicator = indicators.get(_clean_code(code_text))
+            if indicator is None:
+                error("code", _("この計画にない指標コードです: %(code)s") % {"code": code_text.strip()})
+            elif department_ids is not None and indicator.department_id not in department_ids:
+                error(
+                    "code", _("担当課の指標ではないため取り込めません: %(code)s") % {"code": indicator.code}
+                )
+
+        fiscal_year = None
+        year_text = row.cells.get("fiscal_year")
+        if _blank(year_text):
+            error("fiscal_year", _("年度が空です。"))
+        else:
+            try:
+                fiscal_year = parse_fiscal_year(year_text)
+            except ValueError as problem:
+                error("fiscal_year", str(problem))
+            else:
+                if fiscal_year not in plan_years:
+                    error(
+                        "fiscal_year",
+                        _("計画期間（%(first)s〜%(last)s年度）の外の年度です: %(year)s")
+                        % {"first": plan_years[0], "last": plan_years[-1], "year": fiscal_year},
+                    )
+                    fiscal_year = None
+                elif fiscal_year in locked:
+                    error(
+                        "fiscal_year",
+                        _("%(year)s年度は確定（ロック）済みのため変更できません。") % {"year": fiscal_year},
+                    )
+                    fiscal_year = None
+
+        after: dict[str, object] = {}
+        if not _blank(row.cells.get("value")):
+            try:
+                after["value"] = parse_decimal(row.cells["value"])
+            except NumberFormatError as problem:
+                error("value", str(problem))
+        for name in ("note", "cause_analysis"):
+            if not _blank(row.cells.get(name)):
+                after[name] = str(row.cells[name]).strip()
+        if not _blank(row.cells.get("next_step")):
+            step = _NEXT_STEPS.get(unicodedata.normalize("NFKC", str(row.cells["next_step"])).strip())
+            if step is None:
+                error(
+                    "next_step",
+                    _("今後の方向性は %(choices)s のいずれかです: %(text)s")
+                    % {"choices": _NEXT_STEP_LABELS, "text": str(row.cells["next_step"]).strip()},
+                )
+            else:
+                after["next_step"] = step
+
+        if indicator is not None and fiscal_year is not None:
+            key = (indicator.pk, fiscal_year)
+            if key in seen:
+                error(
+                    "code",
+                    _("%(code)s の%(year)s年度は%(first)s行目にもあります（同じ指標・年度は1行だけ）。")
+                    % {"code": indicator.code, "year": fiscal_year, "first": seen[key]},
+                )
+            else:
+                seen[key] = row.line
+
+        if errors:
+            plan.errors.extend(errors)
+            continue
+
+        record = next((a for a in indicator.actuals.all() if a.fiscal_year == fiscal_year), None)
+        fields = {}
+        for name, new in after.items():
+            old = getattr(record, name) if record is not None else (None if name == "value" else "")
+            if old != new:
+                fields[name] = (old, new)
+        if not fields:
+            plan.unchanged += 1
+            continue
+        if record is not None and record.is_approved and not may_change_approved:
+            error("value", _("承認済みの値は政策企画課だけが変更できます。"))
+            plan.errors.extend(errors)
+            continue
+        plan.changes.append(Change(row.line, indicator, fiscal_year, record, fields))
+
+    plan.errors.sort(key=lambda e: e.line)
+    return plan
+
+
+class ImportConflict(Exception):
+    """The stored values changed between checking and writing; str() is the message."""
+
+
+def apply_import(plan: ImportPlan, *, user=None, reason: str, approve: bool = False) -> int:
+    """Write a checked plan all or nothing, with history; returns the number of values written.
+
+    New and changed values become drafts (approved with approve=True, for the planning office only).
+    """
+    if not plan.ok:
+        raise ValueError("An import plan with errors cannot be applied.")
+    if approve and user is not None and not access.is_planning(user):
+        raise PermissionError(_("承認済みとして取り込めるのは政策企画課だけです。"))
+    if not plan.changes:
+        return 0
+    status = ActualValue.Status.APPROVED if approve else ActualValue.Status.DRAFT
+    now = timezone.now()
+    created, updated = [], []
+    for change in plan.changes:
+        record = change.record or ActualValue(indicator=change.indicator, fiscal_year=change.fiscal_year)
+        for name, (_before, after) in change.fields.items():
+            setattr(record, name, after)
+        record.status = status
+        record.entered_by = user
+        record.entered_at = now
+        if change.record is None:
+            created.append(record)
+        else:
+            updated.append(record)
+
+    try:
+        with transaction.atomic():
+            if updated:
+                # Optimistic locking: nobody may have saved these values since the plan was made.
+                current = dict(
+                    ActualValue.objects.select_for_update()
+                    .filter(pk__in=[record.pk for record in updated])
+                    .values_list("pk", "version")
+                )
+                if any(current.get(record.pk) != record.version for record in updated):
+                    raise ImportConflict(
+                        _("確認の後に他の利用者が値を変更しました。もう一度取り込んでください。")
+                    )
+                for record in updated:
+                    record.version += 1
+                bulk_update_with_history(
+                    updated,
+                    ActualValue,
+                    [*DATA_FIELDS, "status", "entered_by", "entered_at", "version"],
+                    default_user=user,
+                    default_change_reason=reason,
+                )
+            if created:
+                bulk_create_with_history(
+                    created, ActualValue, default_user=user, default_change_reason=reason
+                )
+    except IntegrityError as error:
+        for record in updated:
+            record.version -= 1
+        raise ImportConflict(
+            _("確認の後に他の利用者が同じ指標・年度の値を登録しました。もう一度取り込んでください。")
+        ) from error
+    return len(created) + len(updated)
+
+
+def describe(name: str, value) -> str:
+    """A before/after value of one field as the change list shows it."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if name == "next_step" and value in NextStep.values:
+        return str(NextStep(value).label)
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 40 else text[:39] + "…"
