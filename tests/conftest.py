@@ -2,6 +2,12 @@ import pytest
 from django.core.management import call_command
 
 
+@pytest.fixture(autouse=True)
+def _login_throttle_off(settings):
+    """django-axes needs the request that Client.login() does not pass; its own tests switch it back on."""
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def plan(db):
     """The real 第３期 plan, loaded from its fixture."""
