@@ -27,12 +27,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Browser journeys run here when Chromium is installed (and say SKIPPED plainly when it is not).
 test-sqlite: install
-	$(BIN)/pytest
+	$(BIN)/pytest -rs
 
 # A throwaway PostgreSQL cluster (temporary directory, loopback port), removed afterwards.
 test-postgres: install
-	scripts/with-postgres $(BIN)/pytest
+	scripts/with-postgres $(BIN)/pytest -rs -m "not browser"
 
 test: lint test-sqlite test-postgres
 
