@@ -1,0 +1,140 @@
+"""Browser journeys in a real headless Chromium (Debian's package, driven by Playwright) against a live server.
+
+Every request that leaves 127.0.0.1 is blocked and recorded; Content Security Policy violations and
+JavaScript errors are recorded too, and any of them fails the test. Screenshots go to artifacts/screenshots/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+
+# Playwright's sync API keeps an event loop in this thread; the ORM calls in tests are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.getenv("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+DEMO_PASSWORD = "ami-demo-2025"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
+    else:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            reason = "Playwright for Python is not installed"
+    if reason:
+        message = f"BROWSER TESTS SKIPPED: {reason}"
+        if os.getenv("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " — required here (REQUIRE_BROWSER=1)", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site(live_server, transactional_db):
+    """The live server with the plan and the demo data, as `make run` sets it up."""
+    call_command("load_plan", verbosity=0, stdout=open(os.devnull, "w"))
+    with override_settings(DEBUG=True):
+        call_command("load_demo", stdout=open(os.devnull, "w"))
+    return live_server.url
+
+
+class Recorder:
+    def __init__(self):
+        self.outside: list[str] = []
+        self.csp: list[str] = []
+        self.errors: list[str] = []
+
+    def on_console(self, message):
+        text = message.text
+        if "Content Security Policy" in text or "Content-Security-Policy" in text:
+            self.csp.append(text)
+        elif message.type == "error" and "favicon" not in text:
+            self.errors.append(text)
+
+
+@pytest.fixture
+def recorder():
+    return Recorder()
+
+
+@pytest.fixture
+def page(browser, site, recorder):
+    context = browser.new_context(
+        locale="ja-JP", viewport={"width": 1366, "height": 900}, accept_downloads=True
+    )
+
+    def guard(route):
+        host = urlparse(route.request.url).hostname
+        if host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            recorder.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    tab.on("console", recorder.on_console)
+    tab.on("pageerror", lambda error: recorder.errors.append(str(error)))
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
+    assert not recorder.outside, f"requests left 127.0.0.1: {recorder.outside}"
+    assert not recorder.csp, f"Content Security Policy violations: {recorder.csp}"
+    assert not recorder.errors, f"JavaScript errors: {recorder.errors}"
+
+
+def login(page, site, username, password=DEMO_PASSWORD):
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/accounts/login/" not in page.url, f"login failed for {username}"
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core at WCAG 2.1 AA (the level JIS X 8341-3:2016 AA asks of public bodies)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(
+        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    )
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
+        for v in result.response["violations"]
+    ]
