@@ -7,6 +7,8 @@ app_name = "reports"
 urlpatterns = [
     path("", views.home, name="home"),
     path("goals/<str:code>/", views.goal_detail, name="goal"),
+    path("indicators/", views.indicator_list, name="indicators"),
     path("indicators/<str:code>/", views.indicator_detail, name="indicator"),
     path("departments/<slug:code>/", views.department_detail, name="department"),
+    path("grades.css", views.grade_css, name="grade_css"),
 ]

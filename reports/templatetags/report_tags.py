@@ -1,0 +1,40 @@
+"""Small helpers for the dashboard templates."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from kpis.access import can_read_dashboards, can_read_internal
+from kpis.achievement import NOT_EVALUABLE
+from kpis.templatetags.kpi_tags import grade_badge
+
+register = template.Library()
+
+
+@register.simple_tag
+def dashboards_visible(user) -> bool:
+    """Whether the nav shows the dashboards: public ones, or a signed-in user with a role."""
+    return can_read_dashboards(user)
+
+
+@register.simple_tag
+def internal_visible(user) -> bool:
+    return can_read_internal(user)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def band_name(scale, label) -> str:
+    """The grade's name (順調…), 「評価不能」 for −."""
+    if label == NOT_EVALUABLE:
+        return _("評価不能")
+    return scale.name_of(label) if scale else ""
+
+
+@register.simple_tag
+def grade(scale, label):
+    """A grade badge with its letter and name, from the strategy's scale."""
+    return grade_badge(label, band_name(scale, label))

@@ -1,0 +1,66 @@
+/* Draws the dashboards' Plotly figures.
+ *
+ * Each chart is an element <div data-chart="ID"> and a <script type="application/json" id="ID"> block
+ * (Django's json_script) holding {data, layout, config} built by reports/charts.py. No inline script, so a
+ * strict Content Security Policy can be switched on. plotly.js is the vendored basic bundle.
+ */
+(function () {
+  "use strict";
+
+  var drawn = [];
+
+  function readFigure(element) {
+    var source = document.getElementById(element.getAttribute("data-chart"));
+    if (!source) {
+      return null;
+    }
+    try {
+      return JSON.parse(source.textContent);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function draw(element) {
+    var figure = readFigure(element);
+    if (!figure || typeof window.Plotly === "undefined") {
+      element.classList.add("chart-unavailable");
+      return;
+    }
+    window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, figure.config || {}).then(function () {
+      element.classList.add("chart-drawn");
+      drawn.push(element);
+    });
+  }
+
+  function resizeAll() {
+    drawn.forEach(function (element) {
+      window.Plotly.Plots.resize(element);
+    });
+  }
+
+  function start() {
+    var elements = document.querySelectorAll("[data-chart]");
+    Array.prototype.forEach.call(elements, draw);
+    // Paper is narrower than the screen: redraw to the printed width, and back afterwards.
+    window.addEventListener("beforeprint", resizeAll);
+    window.addEventListener("afterprint", resizeAll);
+    if (window.matchMedia) {
+      var print = window.matchMedia("print");
+      var onChange = function () {
+        resizeAll();
+      };
+      if (print.addEventListener) {
+        print.addEventListener("change", onChange);
+      } else if (print.addListener) {
+        print.addListener(onChange);
+      }
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
