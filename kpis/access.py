@@ -92,3 +92,62 @@ def require(check, reason: str = "role"):
         return wrapped
 
     return decorator
+
+
+# --- Entry and review (yearly figures) ---------------------------------------------------------------
+
+
+def can_enter(user) -> bool:
+    """The entry screens: department staff and the planning office (the council reads dashboards)."""
+    return is_planning(user) or is_staff_member(user)
+
+
+def can_enter_department(user, department) -> bool:
+    if is_planning(user):
+        return True
+    return is_staff_member(user) and department.pk in department_ids(user)
+
+
+def can_edit_figures(user, fiscal_year, submission) -> bool:
+    """Whether the entry screen of this department and year takes input from this user at all.
+
+    Staff: only while the year is open and the submission is not with the planning office.
+    The planning office: while the year is open or closed (corrections during review), never when
+    it is not open yet or locked.
+    """
+    state = fiscal_year.state
+    if is_planning(user):
+        return state in (fiscal_year.State.OPEN, fiscal_year.State.CLOSED)
+    if state != fiscal_year.State.OPEN or not can_enter_department(user, submission.department):
+        return False
+    return submission.state not in (submission.State.SUBMITTED, submission.State.APPROVED)
+
+
+def can_edit_actual(user, actual) -> bool:
+    """One row: approved values are read-only to staff."""
+    if actual is None or is_planning(user):
+        return True
+    return not actual.is_approved
+
+
+def can_submit(user, fiscal_year, submission) -> bool:
+    return (
+        fiscal_year.state == fiscal_year.State.OPEN
+        and can_enter_department(user, submission.department)
+        and submission.state not in (submission.State.SUBMITTED, submission.State.APPROVED)
+    )
+
+
+def can_review(user) -> bool:
+    return is_planning(user)
+
+
+def entry_departments(user, strategy):
+    """The departments this user enters figures for: their own; every owning department for planning."""
+    from goals.models import Department
+
+    if is_planning(user):
+        return Department.objects.filter(indicators__strategy=strategy).distinct().order_by("order", "code")
+    if not is_staff_member(user):
+        return Department.objects.none()
+    return Department.objects.filter(pk__in=department_ids(user)).order_by("order", "code")
