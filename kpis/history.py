@@ -19,8 +19,20 @@ from goals.models import Department
 from .models import ActualValue, ExpectedValue, Indicator
 from .numbers import format_decimal
 
-# Bookkeeping and identity fields: they say which row changed, not what changed in it.
-SKIPPED = {"id", "strategy", "indicator", "fiscal_year", "version", "entered_at", "entered_by"}
+# Bookkeeping and identity fields say which row changed, not what changed in it; the plan's structure
+# (goal, measure, order) belongs to load_plan and shows on the page as the indicator's places.
+SKIPPED = {
+    "id",
+    "strategy",
+    "indicator",
+    "fiscal_year",
+    "version",
+    "entered_at",
+    "entered_by",
+    "goal",
+    "measure",
+    "order",
+}
 MISSING = "−"
 
 
@@ -66,7 +78,7 @@ def _fields(history_model):
     ]
 
 
-def _changes(records, subject_of, departments) -> list[Change]:
+def _changes(records, subject_of, departments, summary_of=None) -> list[Change]:
     """Field-level changes between consecutive versions of each object."""
     changes = []
     if not records:
@@ -85,6 +97,10 @@ def _changes(records, subject_of, departments) -> list[Change]:
             }
             if record.history_type == "-":
                 changes.append(Change(field=_("（削除）"), before="", after="", **common))
+            elif previous is None and summary_of is not None:
+                changes.append(
+                    Change(field=_("（新規作成）"), before=MISSING, after=summary_of(record), **common)
+                )
             else:
                 for field, attname in fields:
                     before = None if previous is None else getattr(previous, attname)
@@ -116,7 +132,8 @@ def indicator_history(indicator: Indicator) -> list[Change]:
     # All of them (a town has tens): an empty pk__in would skip the query and change the count.
     departments = dict(Department.objects.values_list("pk", "name"))
 
-    changes = _changes(own, lambda r: _("指標"), departments)
+    # The indicator's creation is one line (its code and name); a figure's creation lists what it holds.
+    changes = _changes(own, lambda r: _("指標"), departments, summary_of=lambda r: f"{r.code} {r.name}")
     changes += _changes(actuals, lambda r: f"{fiscal_year_label(r.fiscal_year)} {_('実績値')}", departments)
     changes += _changes(expected, lambda r: f"{fiscal_year_label(r.fiscal_year)} {_('期待値')}", departments)
     changes.sort(key=lambda c: c.when, reverse=True)

@@ -8,7 +8,6 @@ way to read them; hover texts use the same formatting as the tables (kpis.number
 import json
 from collections.abc import Sequence
 
-import plotly.graph_objects as go
 import plotly.io as pio
 from django.utils.translation import gettext as _
 
@@ -98,9 +97,14 @@ def _layout(height: int, **extra) -> dict:
     return layout
 
 
-def to_json(figure: go.Figure, mode_bar: bool = True) -> dict:
-    """The figure with the page's config, as plain JSON types (plotly turns Decimal into numbers here)."""
-    data = json.loads(pio.to_json(figure, validate=True))
+def to_json(figure: dict, mode_bar: bool = True) -> dict:
+    """The figure with the page's config, as plain JSON types (plotly turns Decimal into numbers here).
+
+    Figures are plain dicts in plotly's schema, serialised by plotly.io without building graph objects:
+    validating a graph object costs milliseconds, and a page may hold hundreds of figures. The tests
+    validate every kind of figure against plotly's schema instead (plotly.graph_objects.Figure).
+    """
+    data = json.loads(pio.to_json(figure, validate=False))
     data["config"] = {**CONFIG, "displayModeBar": "hover" if mode_bar else False}
     return data
 
@@ -118,15 +122,16 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
     def shown(value):
         return f"{format_decimal(value, places)}{unit}"
 
-    figure = go.Figure()
+    figure = {"data": [], "layout": {}}
     # Expected path: from the baseline through each year's expected value.
     path = []
     if b is not None and indicator.baseline_value is not None:
         path.append((b, indicator.baseline_value))
     path += [(y, evaluation.year(y).expected) for y in years if evaluation.year(y).expected is not None]
     if path:
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            dict(
+                type="scatter",
                 x=[tick_of[y] for y, _v in path],
                 y=[v for _y, v in path],
                 name=_("期待値"),
@@ -140,8 +145,9 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
     compared_label = _("実績値（累計）") if indicator.aggregation == "cumulative" else _("実績値")
     points = [(y, evaluation.year(y)) for y in years if evaluation.year(y).compared is not None]
     if points:
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            dict(
+                type="scatter",
                 x=[tick_of[y] for y, _r in points],
                 y=[r.compared for _y, r in points],
                 name=compared_label,
@@ -165,8 +171,9 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
             )
         )
     if b is not None and indicator.baseline_value is not None:
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            dict(
+                type="scatter",
                 x=[tick_of[b]],
                 y=[indicator.baseline_value],
                 name=_("基準値"),
@@ -182,8 +189,9 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
             )
         )
     if t is not None and indicator.target_value is not None:
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            dict(
+                type="scatter",
                 x=[tick_of[t]],
                 y=[indicator.target_value],
                 name=_("目標値"),
@@ -216,19 +224,20 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
         layout["margin"] = {"l": 48, "r": 8, "t": 8, "b": 36}
         layout["font"]["size"] = 11
         layout["xaxis"]["categoryarray"] = ticks
-    figure.update_layout(layout)
+    figure["layout"] = layout
     return to_json(figure, mode_bar=not compact)
 
 
 def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dict:
     """Horizontal stacked bars: how many indicators reached each grade, one bar per row label."""
     labels = [label for label, _rollup in rows]
-    figure = go.Figure()
+    figure = {"data": [], "layout": {}}
     for grade in scale.labels:
         counts = [rollup.counts.get(grade, 0) for _label, rollup in rows]
         colour = colour_of(scale, grade)
-        figure.add_trace(
-            go.Bar(
+        figure["data"].append(
+            dict(
+                type="bar",
                 y=labels,
                 x=counts,
                 orientation="h",
@@ -241,19 +250,17 @@ def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dic
                 hovertemplate="%{y}<br>" + grade_text(scale, grade) + "：%{x}<extra></extra>",
             )
         )
-    figure.update_layout(
-        _layout(
-            max(180, 60 + 48 * len(rows)),
-            barmode="stack",
-            xaxis={
-                "title": {"text": _("指標数")},
-                "gridcolor": GRID,
-                "rangemode": "tozero",
-                "fixedrange": True,
-            },
-            yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
-            legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"},
-            margin={"l": 16, "r": 16, "t": 8, "b": 72},
-        )
+    figure["layout"] = _layout(
+        max(180, 60 + 48 * len(rows)),
+        barmode="stack",
+        xaxis={
+            "title": {"text": _("指標数")},
+            "gridcolor": GRID,
+            "rangemode": "tozero",
+            "fixedrange": True,
+        },
+        yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
+        legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"},
+        margin={"l": 16, "r": 16, "t": 8, "b": 72},
     )
     return to_json(figure)

@@ -92,7 +92,11 @@ class IndicatorTable(tables.Table):
     kind = tables.Column(verbose_name=gettext_lazy("種別"), order_by=("kind", "position"))
     name = tables.Column(verbose_name=gettext_lazy("指標名"), attrs={"td": {"class": "name"}})
     goal = tables.Column(verbose_name=gettext_lazy("基本目標"), order_by=("goal_number", "position"))
-    department = tables.Column(verbose_name=gettext_lazy("担当課"), order_by=("department", "position"))
+    department = tables.Column(
+        verbose_name=gettext_lazy("担当課"),
+        order_by=("department", "position"),
+        attrs={"td": {"class": "nowrap"}},
+    )
     baseline = NumberColumn(verbose_name=gettext_lazy("基準値"), order_by=("baseline_sort",))
     target = NumberColumn(verbose_name=gettext_lazy("目標値"), order_by=("target_sort",))
     expected = NumberColumn(verbose_name=gettext_lazy("期待値"), order_by=("expected_sort",))
@@ -121,9 +125,6 @@ class IndicatorTable(tables.Table):
         exclude = () if internal else ("status",)
         super().__init__(data, *args, exclude=exclude, **kwargs)
         self.year = year
-        label = fiscal_year_label(year)
-        self.columns["expected"].column.verbose_name = _("期待値（%(year)s）") % {"year": label}
-        self.columns["compared"].column.verbose_name = _("実績値（%(year)s）") % {"year": label}
 
     def render_code(self, value, record):
         return format_html('<a href="{}">{}</a>', record["url"], value)

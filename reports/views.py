@@ -10,6 +10,7 @@ notes, cause analyses or history.
 from dataclasses import dataclass
 
 from django import forms
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -23,7 +24,7 @@ from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.access import can_read_dashboards, can_read_internal, require
 from kpis.achievement import NOT_EVALUABLE
 from kpis.csvutil import csv_response
-from kpis.evaluation import Evaluation, Scale, evaluate_all, rollup, scale_for
+from kpis.evaluation import Evaluation, Scale, evaluate_indicator, rollup, scale_for
 from kpis.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
 
@@ -55,9 +56,14 @@ def placements_prefetch() -> Prefetch:
     )
 
 
-def evaluated(indicators, strategy: Strategy, scale: Scale, internal: bool) -> list[Evaluation]:
-    """Evaluations of the fetched indicators; outsiders' figures count only once approved."""
-    return evaluate_all(indicators, strategy, approved_only=not internal, scale=scale)
+def evaluated(indicators, years, scale: Scale, internal: bool) -> list[Evaluation]:
+    """Evaluations of the fetched indicators in `years`; outsiders' figures count only once approved."""
+    years = list(years)
+    return [evaluate_indicator(i, years, scale, approved_only=not internal) for i in indicators]
+
+
+def visible(actual: ActualValue, internal: bool) -> bool:
+    return actual.value is not None and (internal or actual.status == ActualValue.Status.APPROVED)
 
 
 class FiscalYearForm(forms.Form):
@@ -71,16 +77,24 @@ class FiscalYearForm(forms.Form):
         )
 
 
-def default_year(strategy: Strategy, evaluations: list[Evaluation]) -> int:
+def default_year(strategy: Strategy, indicators, internal: bool) -> int:
     """The latest plan year with any figure the viewer may see, else the plan's first year."""
-    seen = {year for e in evaluations for year, result in e.results.items() if result.actual is not None}
+    plan_years = set(strategy.plan_years)
+    seen = {
+        a.fiscal_year
+        for i in indicators
+        for a in i.actuals.all()
+        if a.fiscal_year in plan_years and visible(a, internal)
+    }
     return max(seen) if seen else strategy.first_year
 
 
-def choose_year(request: HttpRequest, strategy: Strategy, evaluations) -> tuple[int, FiscalYearForm, int]:
+def choose_year(
+    request: HttpRequest, strategy: Strategy, indicators, internal: bool
+) -> tuple[int, FiscalYearForm, int]:
     """The year asked for (?fy=2025); an unknown one is refused (400) and the default year shown."""
     form = FiscalYearForm(request.GET or None, years=strategy.plan_years)
-    fallback = default_year(strategy, evaluations)
+    fallback = default_year(strategy, indicators, internal)
     if not form.is_bound:
         form = FiscalYearForm(initial={"fy": fallback}, years=strategy.plan_years)
         return fallback, form, 200
@@ -104,7 +118,7 @@ class GradeChange:
 
 def grade_changes(evaluations: list[Evaluation], year: int, scale: Scale) -> list[GradeChange]:
     """Indicators whose grade differs from the previous plan year: improvements first."""
-    if year - 1 not in evaluations[0].results if evaluations else True:
+    if not evaluations or year - 1 not in evaluations[0].results:
         return []
     rank = grade_rank(scale)
     changes = []
@@ -158,10 +172,17 @@ def home(request: HttpRequest) -> HttpResponse:
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     goals = list(strategy.goals.all())
-    indicators = Indicator.objects.of_strategy(strategy).with_figures()
-    evaluations = evaluated(indicators, strategy, scale, internal)
-    year, year_form, status = choose_year(request, strategy, evaluations)
+    indicators = list(Indicator.objects.of_strategy(strategy).with_figures())
+    year, year_form, status = choose_year(request, strategy, indicators, internal)
     years = strategy.plan_years
+    # KGIs' cards show every year; the rest needs this year and the one before (what changed).
+    evaluations = [
+        e
+        for kind, needed in ((Kind.KGI, years), (Kind.KPI, [y for y in years if y in (year - 1, year)]))
+        for e in evaluated([i for i in indicators if i.kind == kind], needed, scale, internal)
+    ]
+    position = {indicator.pk: n for n, indicator in enumerate(indicators)}
+    evaluations.sort(key=lambda e: position[e.indicator.pk])
 
     kgis_by_goal = [
         (
@@ -243,16 +264,17 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     # Its own indicators and those it shows again (【再掲】).
-    indicators = (
-        Indicator.objects.of_strategy(strategy)
-        .filter(Q(goal=goal) | Q(placements__policy__measure__goal=goal))
-        .distinct()
-        .with_figures()
-        .prefetch_related(placements_prefetch())
+    placed = Placement.objects.filter(policy__measure__goal=goal).values("indicator")
+    indicators = list(
+        Indicator.objects.of_strategy(strategy).filter(Q(goal=goal) | Q(pk__in=placed)).with_figures()
     )
-    evaluations = evaluated(indicators, strategy, scale, internal)
-    year, year_form, status = choose_year(request, strategy, evaluations)
+    year, year_form, status = choose_year(request, strategy, indicators, internal)
     years = strategy.plan_years
+    evaluations = [
+        e
+        for kind, needed in ((Kind.KGI, years), (Kind.KPI, [year]))
+        for e in evaluated([i for i in indicators if i.kind == kind], needed, scale, internal)
+    ]
     by_id = {e.indicator.pk: e for e in evaluations}
     kgis = [
         {**kgi_card(e, year, scale, years), "chart": charts.trend_figure(e, scale, years)}
@@ -296,8 +318,8 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
-    (evaluation,) = evaluated([indicator], strategy, scale, internal)
     years = strategy.plan_years
+    (evaluation,) = evaluated([indicator], years, scale, internal)
     context = {
         "strategy": strategy,
         "indicator": indicator,
@@ -323,8 +345,8 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     indicators = Indicator.objects.of_strategy(strategy).filter(department=department).with_figures()
-    evaluations = evaluated(indicators, strategy, scale, internal)
     years = strategy.plan_years
+    evaluations = evaluated(indicators, years, scale, internal)
     submissions = {}
     if internal:
         submissions = {
@@ -357,7 +379,8 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
         "internal": internal,
         "scale": scale,
         "years": years,
-        "rows": rows,
+        "page": Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
+        "row_count": len(rows),
         "entry_counts": entry_counts,
         "states": states,
         "departments": Department.objects.all(),
@@ -381,10 +404,12 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
         scale=scale,
     )
     valid = filterset.is_valid() if filterset.is_bound else True
-    year = filterset.year(default=strategy.first_year) if valid else strategy.first_year
-    evaluations = evaluated(filterset.qs if valid else [], strategy, scale, internal) if valid else []
-    if valid and not filterset.year_given():
-        year = default_year(strategy, evaluations)
+    indicators = list(filterset.qs) if valid else []
+    if valid and filterset.year_given():
+        year = filterset.year(default=strategy.first_year)
+    else:
+        year = default_year(strategy, indicators, internal)
+    evaluations = evaluated(indicators, [year], scale, internal)
     rows = filterset.filter_rows(indicator_rows(evaluations, year, scale, internal)) if valid else []
     table = IndicatorTable(rows, internal=internal, year=year)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)

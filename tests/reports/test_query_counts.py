@@ -1,0 +1,65 @@
+"""Every dashboard page costs the same number of queries for the real plan's size and for 100 times it.
+
+The 100× plan (4,800 indicators, 14,400 figures) is built once for all pages: building and rendering it
+takes seconds, and the point is the count, which must not depend on the size.
+"""
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from kpis.access import Role
+from tests.factories import build_synthetic_plan, make_user
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/?fy=2026",
+    "/goals/G1/",
+    "/goals/G4/?fy=2027",
+    "/indicators/",
+    "/indicators/?goal=__goal__&grade=A&sort=-rate",
+    "/indicators/?export=csv&sort=grade",
+    "/indicators/G1-KGI1/",
+    "/indicators/G1-M1-K1/",
+    "/departments/__code__-dept/",
+]
+PUBLIC_PAGES = ["/", "/goals/G1/", "/indicators/?export=csv", "/indicators/G1-M1-K1/"]
+
+
+def _url(page: str, code: str, strategy) -> str:
+    goal = strategy.goals.get(code="G1").pk
+    return page.replace("__code__", code).replace("__goal__", str(goal))
+
+
+def _counts(clients: dict, pages: dict, code: str, strategy) -> dict:
+    counts = {}
+    for name, client in clients.items():
+        for page in pages[name]:
+            url = _url(page, code, strategy)
+            client.get(url)  # caches filled once per process (content types, templates)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, url
+            counts[name, page] = len(queries)
+    return counts
+
+
+def test_every_dashboard_page_costs_the_same_queries_at_1x_and_100x(settings, django_assert_num_queries):
+    settings.PUBLIC_DASHBOARDS = True
+    council = Client()
+    council.force_login(make_user("reader", Role.COUNCIL))
+    clients = {"council": council, "public": Client()}
+    pages = {"council": PAGES, "public": PUBLIC_PAGES}
+    small_plan = build_synthetic_plan(1, code="small")
+    small = _counts(clients, pages, "small", small_plan)
+
+    large_plan = build_synthetic_plan(100, code="large")
+    assert large_plan.indicators.count() == 4800
+    for (name, page), expected in small.items():
+        url = _url(page, "large", large_plan)
+        with django_assert_num_queries(expected, info=f"{name} {url}"):
+            response = clients[name].get(url)
+        assert response.status_code == 200, url
