@@ -260,9 +260,9 @@ def plan_import(
         if _blank(code_text):
             error("code", _("指標コードが空です。"))
         else:
-            indicator = indicators.get(_clean_code(code_text))
+            indicator = indicators.get(_clean_code(str(code_text)))
             if indicator is None:
-                error("code", _("この計画にない指標コードです: %(code)s") % {"code": code_text.strip()})
+                error("code", _("この計画にない指標コードです: %(code)s") % {"code": str(code_text).strip()})
             elif department_ids is not None and indicator.department_id not in department_ids:
                 error(
                     "code", _("担当課の指標ではないため取り込めません: %(code)s") % {"code": indicator.code}
