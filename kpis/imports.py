@@ -238,10 +238,13 @@ def plan_import(
         indicator.code.upper(): indicator
         for indicator in Indicator.objects.filter(strategy=strategy).prefetch_related("actuals")
     }
-    locked = set(
-        FiscalYear.objects.filter(strategy=strategy, state=FiscalYear.State.LOCKED).values_list(
-            "year", flat=True
-        )
+    states = dict(FiscalYear.objects.filter(strategy=strategy).values_list("year", "state"))
+    locked = {year for year, state in states.items() if state == FiscalYear.State.LOCKED}
+    # Staff enter figures only while the planning office has the year open; the office itself any time.
+    closed_to_staff = (
+        set()
+        if may_change_approved
+        else {year for year in strategy.plan_years if states.get(year) != FiscalYear.State.OPEN}
     )
     plan_years = strategy.plan_years
     seen: dict[tuple[int, int], int] = {}
@@ -289,6 +292,15 @@ def plan_import(
                     error(
                         "fiscal_year",
                         _("%(year)s年度は確定（ロック）済みのため変更できません。") % {"year": fiscal_year},
+                    )
+                    fiscal_year = None
+                elif fiscal_year in closed_to_staff:
+                    error(
+                        "fiscal_year",
+                        _(
+                            "%(year)s年度は入力受付中ではありません（政策企画課が受付を開始すると入力できます）。"
+                        )
+                        % {"year": fiscal_year},
                     )
                     fiscal_year = None
 

@@ -150,7 +150,7 @@ def test_the_planning_office_can_import_values_as_approved(plan, users, tmp_path
     )
 
 
-def test_an_import_records_history_with_the_user_and_reason(plan, users, tmp_path):
+def test_an_import_records_history_with_the_user_and_reason(plan, users, tmp_path, open_2025):
     set_actual("G2-KGI1", 2025, 300, status=ActualValue.Status.DRAFT)
     content = JA_HEADER + "G2-KGI1,2025,400,\r\nG3-M1-K1,2025,1000,\r\n"
     run_import(tmp_path, content, "--user", "staff-own", "--reason", "県の確定値に更新")
@@ -230,14 +230,32 @@ def test_a_locked_year_is_refused(plan, tmp_path):
     assert ActualValue.objects.count() == 0
 
 
-def test_staff_cannot_change_an_approved_value(plan, users, tmp_path):
+@pytest.fixture
+def open_2025(plan):
+    FiscalYear.objects.filter(strategy=plan, year=2025).update(state=FiscalYear.State.OPEN)
+
+
+@pytest.mark.parametrize("state", [FiscalYear.State.NOT_OPEN, FiscalYear.State.CLOSED])
+def test_staff_cannot_import_into_a_year_that_is_not_open(plan, users, tmp_path, state):
+    FiscalYear.objects.filter(strategy=plan, year=2025).update(state=state)
+    _message, err = failing_import(tmp_path, JA_HEADER + "G3-M1-K1,2025,10,\r\n", "--user", "staff-own")
+    assert "2行目 年度: 2025年度は入力受付中ではありません" in err
+    assert ActualValue.objects.count() == 0
+
+
+def test_staff_import_into_an_open_year(plan, users, tmp_path, open_2025):
+    run_import(tmp_path, JA_HEADER + "G3-M1-K1,2025,10,\r\n", "--user", "staff-own")
+    assert stored("G3-M1-K1") == Decimal("10")
+
+
+def test_staff_cannot_change_an_approved_value(plan, users, tmp_path, open_2025):
     set_actual("G2-KGI1", 2025, 300, status=ActualValue.Status.APPROVED)
     _message, err = failing_import(tmp_path, JA_HEADER + "G2-KGI1,2025,400,\r\n", "--user", "staff-own")
     assert "2行目 実績値: 承認済みの値は政策企画課だけが変更できます。" in err
     assert stored("G2-KGI1") == Decimal("300")
 
 
-def test_staff_cannot_import_another_departments_indicator(plan, users, tmp_path):
+def test_staff_cannot_import_another_departments_indicator(plan, users, tmp_path, open_2025):
     content = JA_HEADER + "G3-M1-K1,2025,10,\r\nG2-KGI2,2025,3200,\r\n"
     _message, err = failing_import(tmp_path, content, "--user", "staff-own")
     assert "3行目 指標コード: 担当課の指標ではないため取り込めません: G2-KGI2" in err
@@ -388,7 +406,7 @@ def test_apply_import_refuses_values_changed_after_the_check(plan):
     assert stored("G2-KGI1") == Decimal("350")
 
 
-def test_apply_import_refuses_approval_by_staff(plan, users):
+def test_apply_import_refuses_approval_by_staff(plan, users, open_2025):
     rows = [RawRow(line=2, cells={"code": "G3-M1-K1", "fiscal_year": "2025", "value": "4"}, columns={})]
     result = plan_import(rows, strategy=plan, user=users["staff_own"])
     with pytest.raises(PermissionError):
