@@ -5,9 +5,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 
@@ -297,3 +299,13 @@ DEFAULT_GRADE_BANDS = (
     ("B", "やや遅れ", Decimal("50.0"), "達成率50％以上80％未満", "#d9a400"),
     ("C", "遅れ", None, "達成率50％未満", "#cf222e"),
 )
+
+
+@receiver(pre_create_historical_record)
+def _reason_for_admin_edits(sender, history_instance, **kwargs):
+    """The admin has no reason field: its edits are recorded as such, so no history row lacks a why."""
+    if history_instance.history_change_reason:
+        return
+    request = getattr(HistoricalRecords.context, "request", None)
+    if request is not None and request.path.startswith(reverse("admin:index")):
+        history_instance.history_change_reason = str(_("管理画面で変更"))

@@ -282,6 +282,12 @@ def fiscal_year_for(*, strategy: Strategy, year: int) -> FiscalYear | None:
     return found
 
 
+def fiscal_years_of(strategy: Strategy) -> list[FiscalYear]:
+    """Every plan year's window in one query; a year without a row is 未開始."""
+    stored = {f.year: f for f in FiscalYear.objects.filter(strategy=strategy)}
+    return [stored.get(year) or FiscalYear(strategy=strategy, year=year) for year in strategy.plan_years]
+
+
 def allowed_states(fiscal_year: FiscalYear) -> list[str]:
     return [s for s in FiscalYear.State.values if s in _NEXT_STATES[fiscal_year.state]]
 

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from goals.context_processors import strategy as strategy_context
 from goals.models import Department, Strategy
@@ -102,10 +103,11 @@ def _entry_url(fiscal_year: int, department: Department) -> str:
 
 
 @access.require(access.can_enter, "entry")
+@require_GET
 def entry_index(request: HttpRequest) -> HttpResponse:
     strategy = _strategy(request)
     departments = list(access.entry_departments(request.user, strategy))
-    years = [_fiscal_year(strategy, year) for year in strategy.plan_years]
+    years = services.fiscal_years_of(strategy)
     states = {
         (s.department_id, s.fiscal_year): s
         for s in Submission.objects.filter(strategy=strategy, department__in=departments)
@@ -118,6 +120,7 @@ def entry_index(request: HttpRequest) -> HttpResponse:
 
 
 @access.require(access.can_enter, "entry")
+@require_http_methods(["GET", "HEAD", "POST"])
 def entry(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     strategy = _strategy(request)
     year = _fiscal_year(strategy, fiscal_year)
@@ -211,9 +214,10 @@ STATE_ORDER = [s.value for s in Submission.State]
 
 
 @access.require(access.can_review, "review")
+@require_GET
 def review_index(request: HttpRequest) -> HttpResponse:
     strategy = _strategy(request)
-    years = [_fiscal_year(strategy, year) for year in strategy.plan_years]
+    years = services.fiscal_years_of(strategy)
     department_count = Department.objects.filter(indicators__strategy=strategy).distinct().count()
     counts = Counter()
     for row in (
@@ -233,6 +237,7 @@ def review_index(request: HttpRequest) -> HttpResponse:
 
 
 @access.require(access.can_review, "review")
+@require_GET
 def review(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     strategy = _strategy(request)
     year = _fiscal_year(strategy, fiscal_year)
@@ -282,6 +287,7 @@ def review(request: HttpRequest, fiscal_year: int) -> HttpResponse:
 
 
 @access.require(access.can_review, "review")
+@require_http_methods(["GET", "HEAD", "POST"])
 def review_department(request: HttpRequest, fiscal_year: int, department_code: str) -> HttpResponse:
     strategy = _strategy(request)
     year = _fiscal_year(strategy, fiscal_year)
@@ -342,6 +348,7 @@ def review_department(request: HttpRequest, fiscal_year: int, department_code: s
 
 
 @access.require(access.can_review, "fiscal_years")
+@require_http_methods(["GET", "HEAD", "POST"])
 def fiscal_years(request: HttpRequest) -> HttpResponse:
     strategy = _strategy(request)
     status = 200
@@ -374,7 +381,7 @@ def fiscal_years(request: HttpRequest) -> HttpResponse:
                 + " ".join(str(message) for messages_ in form.errors.values() for message in messages_),
             )
             status = 400
-    years = [_fiscal_year(strategy, year) for year in strategy.plan_years]
+    years = services.fiscal_years_of(strategy)
     approved = Counter(
         Submission.objects.filter(strategy=strategy, state=Submission.State.APPROVED).values_list(
             "fiscal_year", flat=True
@@ -420,6 +427,7 @@ def _shown(value) -> str:
 
 
 @access.require(access.can_review, "indicator_edit")
+@require_http_methods(["GET", "HEAD", "POST"])
 def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
     strategy = _strategy(request)
     indicator = get_object_or_404(
