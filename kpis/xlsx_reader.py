@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from .csvutil import FORMULA_PREFIXES
-from .imports import ImportFileError, RawRow, map_header
+from .imports import DATA_FIELDS, ImportFileError, RawRow, map_header
 from .uploads import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, UploadRefused, inspect_xlsx
 
 HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header
@@ -114,7 +114,8 @@ def _read_sheet(ws) -> list[RawRow]:
                 formulas.append(f"{coordinate}（{cell.value}）")
                 continue
             values[name] = cell_text(cell.value)
-        if any(value not in (None, "") for value in values.values()):
+        # A template row left as it came (code and year only) carries nothing to import.
+        if any(not _blank(values.get(name)) for name in DATA_FIELDS):
             result.append(RawRow(line=line, cells=values, columns=columns))
     if formulas:
         shown = "、".join(formulas[:MAX_REPORTED_CELLS])
@@ -131,6 +132,10 @@ def _too_many_rows(sheet: str) -> ImportFileError:
         _("シート「%(sheet)s」の行が多すぎます（上限%(limit)s行）。ファイルを分けて取り込んでください。")
         % {"sheet": sheet, "limit": f"{MAX_SHEET_ROWS:,}"}
     )
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not str(text).strip()
 
 
 def _header_text(cell) -> str:
