@@ -172,7 +172,9 @@ _CSP = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF],
+        # plotly.js adds one EMPTY <style> element and fills it through the CSSOM: allow exactly that
+        # (the SHA-256 of the empty string), nothing else inline.
+        "style-src": [SELF, "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
@@ -182,7 +184,7 @@ _CSP = {
         "frame-ancestors": [NONE],
     }
 }
-if envbool("CSP_REPORT_ONLY", "1"):
+if envbool("CSP_REPORT_ONLY", "0"):
     CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
 else:
     CONTENT_SECURITY_POLICY = _CSP

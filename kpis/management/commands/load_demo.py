@@ -126,7 +126,13 @@ class Command(BaseCommand):
             expected_2025 = self.expected(indicator, strategy, 2025)
             if expected_2025 is None:
                 continue
-            factor = Decimal(rng.choice([45, 70, 85, 92, 98, 101, 104, 110])) / 100
+            # KGIs (GDP, population…) move little in a year; KPIs spread over every grade.
+            choices = (
+                [97, 98.5, 99.5, 100.5, 101.5]
+                if indicator.kind == Kind.KGI
+                else [45, 70, 85, 92, 98, 101, 104, 110]
+            )
+            factor = Decimal(str(rng.choice(choices))) / 100
             if indicator.direction == "lower":
                 value = (expected_2025 / factor).quantize(Decimal("1"))
             else:
