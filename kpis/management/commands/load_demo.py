@@ -128,7 +128,7 @@ class Command(BaseCommand):
                 continue
             # KGIs (GDP, population…) move little in a year; KPIs spread over every grade.
             choices = (
-                [97, 98.5, 99.5, 100.5, 101.5]
+                [93, 96.5, 98.5, 99.5, 100.5, 102]
                 if indicator.kind == Kind.KGI
                 else [45, 70, 85, 92, 98, 101, 104, 110]
             )
