@@ -68,7 +68,10 @@ def _read_sheet(ws) -> list[RawRow]:
     declared_rows = ws.max_row if isinstance(ws.max_row, int) else 0
     if declared_rows > MAX_SHEET_ROWS + HEADER_SEARCH_ROWS:
         raise _too_many_rows(ws.title)
-    rows = ws.iter_rows(max_col=MAX_SHEET_COLUMNS)
+    if hasattr(ws, "reset_dimensions"):
+        # openpyxl would stop at the declared last row; a file that understates it must not hide rows.
+        ws.reset_dimensions()
+    rows = ws.iter_rows(min_row=1, max_col=MAX_SHEET_COLUMNS)
     mapping = header_line = None
     first_error = None
     for line, cells in enumerate(rows, start=1):

@@ -28,6 +28,7 @@ from .workbook import (
     WRAP,
     apply_style,
     display_width,
+    fit_rows,
     header_cell,
     print_setup,
     put_number,
@@ -125,6 +126,7 @@ def build_entry_template(strategy: Strategy, fiscal_year: int, department: Depar
         put_text(ws, row, first_input + len(INPUT_COLUMNS), status, border=BORDER)
     last_row = max(row, 2)
 
+    fit_rows(ws, 2, last_row)
     add_validations(ws, first_input, last_row)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
