@@ -260,7 +260,7 @@ def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dic
             "fixedrange": True,
         },
         yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
-        legend={"orientation": "h", "y": -0.3, "x": 0, "traceorder": "normal"},
-        margin={"l": 16, "r": 16, "t": 8, "b": 72},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+        margin={"l": 16, "r": 16, "t": 40, "b": 48},
     )
     return to_json(figure)

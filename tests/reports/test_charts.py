@@ -1,0 +1,113 @@
+"""Charts: Plotly JSON in json_script blocks, drawn by a static script; valid figures; no inline script."""
+
+import json
+import re
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from kpis.evaluation import evaluate_all, rollup, scale_for
+from kpis.models import Indicator
+from reports import charts
+
+pytestmark = pytest.mark.django_db
+
+CHART_PAGES = ["/", reverse("reports:goal", args=["G1"]), reverse("reports:indicator", args=["G1-KGI1"])]
+SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+
+
+def json_blocks(html: str) -> dict:
+    blocks = {}
+    for attrs, body in SCRIPT.findall(html):
+        if 'type="application/json"' in attrs:
+            blocks[re.search(r'id="([^"]+)"', attrs).group(1)] = json.loads(body)
+    return blocks
+
+
+@pytest.mark.parametrize("url", CHART_PAGES)
+def test_every_chart_has_its_json_and_the_page_has_no_inline_script(client_as, figures, url):
+    html = client_as("council").get(url).content.decode()
+    for attrs, body in SCRIPT.findall(html):
+        if 'type="application/json"' in attrs:
+            continue
+        assert "src=" in attrs and not body.strip(), f"inline script: {attrs}"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert 'src="/static/vendor/plotly/plotly-basic.min.js"' in html
+    assert 'src="/static/js/charts.js"' in html
+    blocks = json_blocks(html)
+    targets = re.findall(r'data-chart="([^"]+)"', html)
+    assert targets and set(targets) <= set(blocks)
+    for figure in blocks.values():
+        assert figure["data"] and figure["config"]["displaylogo"] is False
+        assert figure["config"]["showLink"] is False and figure["config"]["showEditInChartStudio"] is False
+        assert "Noto Sans CJK JP" in figure["layout"]["font"]["family"]
+
+
+def test_the_overview_draws_six_trends_and_the_distribution(client_as, figures):
+    blocks = json_blocks(client_as("council").get("/").content.decode())
+    assert len([key for key in blocks if key.startswith("chart-G")]) == 6
+    distribution = blocks["chart-distribution"]
+    assert {trace["type"] for trace in distribution["data"]} == {"bar"}
+    assert distribution["layout"]["barmode"] == "stack"
+    assert [t["name"] for t in distribution["data"]] == [
+        "A 順調",
+        "B+ 概ね順調",
+        "B やや遅れ",
+        "C 遅れ",
+        "− 評価不能",
+    ]
+
+
+def test_every_chart_sits_next_to_a_data_table(client_as, figures):
+    html = client_as("council").get("/").content.decode()
+    assert html.count("グラフの数値（表）") == 6
+    assert "KPIの評価の分布（2025年度（令和7年度）、基本目標別）（表）" in html
+    indicator = client_as("council").get(reverse("reports:indicator", args=["G1-KGI1"])).content.decode()
+    assert "年度別の実績と評価（グラフの数値）" in indicator
+
+
+def test_grade_colours_come_from_the_strategys_bands(plan, figures):
+    scale = scale_for(plan)
+    evaluation = evaluate_all(Indicator.objects.filter(code="G1-KGI1").with_figures(), plan, scale=scale)[0]
+    figure = charts.trend_figure(evaluation, scale, plan.plan_years)
+    actual = next(t for t in figure["data"] if t["name"] == "実績値")
+    assert actual["marker"]["color"] == ["#4d8fd1"]  # B+ 概ね順調 in DEFAULT_GRADE_BANDS
+    assert "B+ 概ね順調" in actual["hovertext"][0] and "99.6%" in actual["hovertext"][0]
+    bars = charts.distribution_figure([("G1", rollup([evaluation], 2025, scale))], scale)
+    assert [t["marker"]["color"] for t in bars["data"]] == [
+        "#1a7f37",
+        "#4d8fd1",
+        "#d9a400",
+        "#cf222e",
+        "#6e7781",
+    ]
+
+
+def test_the_figures_are_valid_plotly_figures(plan, figures):
+    scale = scale_for(plan)
+    evaluations = evaluate_all(Indicator.objects.filter(strategy=plan).with_figures(), plan, scale=scale)
+    for evaluation in evaluations[:8]:
+        for compact in (True, False):
+            figure = charts.trend_figure(evaluation, scale, plan.plan_years, compact=compact)
+            go.Figure({"data": figure["data"], "layout": figure["layout"]})  # raises on an invalid attribute
+    bars = charts.distribution_figure([("G1", rollup(evaluations, 2025, scale))], scale)
+    go.Figure({"data": bars["data"], "layout": bars["layout"]})
+
+
+def test_the_vendored_plotly_is_the_version_plotly_py_was_built_for():
+    from plotly.offline import get_plotlyjs_version
+
+    folder = Path(settings.BASE_DIR) / "static" / "vendor" / "plotly"
+    head = (folder / "plotly-basic.min.js").read_text(encoding="utf-8")[:200]
+    assert f"v{get_plotlyjs_version()}" in head
+    assert (folder / "LICENSE").exists()
+    assert get_plotlyjs_version() in (folder / "README.md").read_text(encoding="utf-8")
+
+
+def test_text_colour_reads_on_every_grade_colour():
+    assert charts.text_colour_on("#d9a400") == charts.INK
+    assert charts.text_colour_on("#1a7f37") == "#ffffff"
+    assert charts.text_colour_on("bogus") == "#ffffff"
