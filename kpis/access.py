@@ -12,6 +12,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from goals.models import Department
+
 logger = logging.getLogger("ami_strategy.access")
 
 
@@ -144,8 +146,6 @@ def can_review(user) -> bool:
 
 def entry_departments(user, strategy):
     """The departments this user enters figures for: their own; every owning department for planning."""
-    from goals.models import Department
-
     if is_planning(user):
         return Department.objects.filter(indicators__strategy=strategy).distinct().order_by("order", "code")
     if not is_staff_member(user):

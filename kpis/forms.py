@@ -75,6 +75,13 @@ class EntryRowForm(forms.Form):
             "min_value": _("画面が古くなっています。再読み込みしてから入力してください。"),
         }
 
+    # Browsers post textarea line breaks as CRLF, imports write LF: keep one form so equal texts compare equal.
+    def clean_note(self) -> str:
+        return self.cleaned_data["note"].replace("\r\n", "\n")
+
+    def clean_cause_analysis(self) -> str:
+        return self.cleaned_data["cause_analysis"].replace("\r\n", "\n")
+
     @staticmethod
     def initial_for(actual) -> dict:
         if actual is None:

@@ -1,7 +1,7 @@
 """Entry, review, fiscal-year windows and indicator metadata: fetch with the access check, form, service."""
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -19,8 +19,8 @@ from goals.context_processors import strategy as strategy_context
 from goals.models import Department, Strategy
 
 from . import access, services
-from .achievement import YearResult
-from .evaluation import evaluate_all, scale_for
+from .achievement import YearResult, expected_value
+from .evaluation import evaluate_all, scale_for, spec_for
 from .forms import EntryRowForm, FiscalYearStateForm, IndicatorForm, ReturnForm
 from .models import ActualValue, FiscalYear, Indicator, Submission
 from .numbers import format_decimal
@@ -486,6 +486,14 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
             status = 400
     else:
         form = IndicatorForm(initial=initial, indicator=indicator, reason_required=reason_required)
+    # Shown greyed in the empty inputs: what the straight line gives without an explicit value.
+    line = replace(spec_for(indicator), explicit_expected={})
+    for year in form.plan_years:
+        computed = expected_value(line, year)
+        if computed is not None:
+            form.fields[f"expected_{year}"].widget.attrs["placeholder"] = _("直線：%(value)s") % {
+                "value": format_decimal(computed)
+            }
     expected_fields = [form[f"expected_{year}"] for year in form.plan_years]
     return render(
         request,

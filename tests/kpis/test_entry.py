@@ -303,3 +303,10 @@ def test_the_entry_pages_cost_the_same_number_of_queries_at_any_size(
     assert response.content.decode().count("entry-value") == 48 * copies
     with django_assert_num_queries(7):
         assert client.get(reverse("kpis:entry_index")).status_code == 200
+
+
+def test_a_note_posted_back_unchanged_with_browser_line_breaks_is_not_a_change(staff):
+    set_actual("G3-M1-K1", 2025, 5, status=ActualValue.Status.DRAFT, note="一行目\n二行目")
+    data = entry_data({}, note={"G3-M1-K1": "一行目\r\n二行目"})
+    assert staff.post(entry_url(), data).status_code == 302
+    assert ActualValue.history.filter(indicator__code="G3-M1-K1").count() == 1
