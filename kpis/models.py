@@ -295,7 +295,7 @@ class Submission(models.Model):
 DEFAULT_GRADE_BANDS = (
     # label, name, lower bound, description, colour (distinguishable without colour: the label is always shown)
     ("A", "順調", Decimal("100.0"), "達成率100％以上", "#1a7f37"),
-    ("B+", "概ね順調", Decimal("80.0"), "達成率80％以上100％未満", "#4d8fd1"),
+    ("B+", "概ね順調", Decimal("80.0"), "達成率80％以上100％未満", "#2f6fb3"),
     ("B", "やや遅れ", Decimal("50.0"), "達成率50％以上80％未満", "#d9a400"),
     ("C", "遅れ", None, "達成率50％未満", "#cf222e"),
 )

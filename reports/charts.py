@@ -60,7 +60,8 @@ def text_colour_on(background: str) -> str:
         return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
 
     luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
-    return INK if luminance > 0.3 else "#ffffff"
+    # Whichever of dark ink or white has the higher contrast ratio against this background.
+    return INK if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
 
 
 DEFAULT_COLOURS = {label: colour for label, _name, _bound, _text, colour in DEFAULT_GRADE_BANDS}

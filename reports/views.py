@@ -27,6 +27,7 @@ from kpis.csvutil import csv_response
 from kpis.evaluation import Evaluation, Scale, evaluate_indicator, rollup, scale_for
 from kpis.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
+from kpis.templatetags.kpi_tags import grade_class
 
 from . import charts
 from .filters import IndicatorFilter
@@ -437,7 +438,6 @@ def _with_export(request: HttpRequest) -> str:
 
 
 # The classes kpis.templatetags.kpi_tags.grade_badge gives each label.
-BADGE_CLASSES = {"A": "a", "B+": "bplus", "B": "b", "C": "c", NOT_EVALUABLE: "none"}
 
 
 @require_GET
@@ -446,8 +446,9 @@ def grade_css(request: HttpRequest) -> HttpResponse:
     strategy = current_strategy(request)
     scale = scale_for(strategy) if strategy else None
     lines = []
-    for label, css in BADGE_CLASSES.items():
-        colour = charts.colour_of(scale, label) if scale else None
+    for label in scale.labels if scale else []:
+        css = grade_class(label)
+        colour = charts.colour_of(scale, label)
         if colour:
             text = charts.text_colour_on(colour)
             lines.append(f".grade-{css} {{ background: {colour}; color: {text}; }}")

@@ -36,10 +36,18 @@ def rate(value) -> str:
     return "−" if value is None else f"{format_decimal(value, 1)}%"
 
 
+KNOWN_GRADE_CLASSES = {"A": "a", "B+": "bplus", "B": "b", "C": "c", "−": "none"}
+
+
+def grade_class(label: str) -> str:
+    """A CSS class for any band label (◎, ○… too): readable for the default scale, hex otherwise."""
+    return KNOWN_GRADE_CLASSES.get(label) or "x" + str(label).encode("utf-8").hex()
+
+
 @register.simple_tag
 def grade_badge(label, name=""):
     """A grade shows its letter (and label) as text, never colour alone."""
-    css = {"A": "a", "B+": "bplus", "B": "b", "C": "c"}.get(label, "none")
+    css = grade_class(label)
     return format_html(
         '<span class="grade grade-{}">{}<span class="grade-name">{}</span></span>',
         css,

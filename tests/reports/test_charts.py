@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from kpis.evaluation import evaluate_all, rollup, scale_for
-from kpis.models import Indicator
+from kpis.models import GradeBand, Indicator
 from reports import charts
 
 pytestmark = pytest.mark.django_db
@@ -70,16 +70,17 @@ def test_every_chart_sits_next_to_a_data_table(client_as, figures):
 
 
 def test_grade_colours_come_from_the_strategys_bands(plan, figures):
+    GradeBand.objects.filter(strategy=plan, label="B+").update(colour="#123456")
     scale = scale_for(plan)
     evaluation = evaluate_all(Indicator.objects.filter(code="G1-KGI1").with_figures(), plan, scale=scale)[0]
     figure = charts.trend_figure(evaluation, scale, plan.plan_years)
     actual = next(t for t in figure["data"] if t["name"] == "実績値")
-    assert actual["marker"]["color"] == ["#4d8fd1"]  # B+ 概ね順調 in DEFAULT_GRADE_BANDS
+    assert actual["marker"]["color"] == ["#123456"]  # B+ 概ね順調, as the planning office set it
     assert "B+ 概ね順調" in actual["hovertext"][0] and "99.6%" in actual["hovertext"][0]
     bars = charts.distribution_figure([("G1", rollup([evaluation], 2025, scale))], scale)
     assert [t["marker"]["color"] for t in bars["data"]] == [
         "#1a7f37",
-        "#4d8fd1",
+        "#123456",
         "#d9a400",
         "#cf222e",
         "#6e7781",

@@ -1,0 +1,28 @@
+import pytest
+from django.urls import reverse
+
+from kpis.models import GradeBand
+from kpis.templatetags.kpi_tags import grade_badge, grade_class
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_default_grades_have_readable_classes():
+    assert [grade_class(label) for label in ("A", "B+", "B", "C", "−")] == ["a", "bplus", "b", "c", "none"]
+
+
+def test_a_towns_own_labels_get_their_own_colours(client, plan):
+    GradeBand.objects.filter(strategy=plan).delete()
+    for label, bound, colour in [
+        ("◎", 100, "#005500"),
+        ("○", 80, "#0044aa"),
+        ("△", 50, "#ffdd00"),
+        ("×", None, "#aa0000"),
+    ]:
+        GradeBand.objects.create(strategy=plan, label=label, name=label, lower_bound=bound, colour=colour)
+    css = client.get(reverse("reports:grade_css")).content.decode()
+    assert f".grade-{grade_class('◎')} {{ background: #005500; color: #ffffff; }}" in css
+    # Dark ink on a light band, white on a dark one: whichever contrasts more.
+    assert f".grade-{grade_class('△')} {{ background: #ffdd00; color: #1f2328; }}" in css
+    assert f'class="grade grade-{grade_class("×")}"' in grade_badge("×", "遅れ")
+    assert grade_class("◎") != grade_class("○")
