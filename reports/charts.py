@@ -49,19 +49,27 @@ CONFIG = {
 }
 
 
-def text_colour_on(background: str) -> str:
-    """Black or white text, whichever reads better on a #RRGGBB background (WCAG relative luminance)."""
+def _luminance(colour: str) -> float | None:
+    """WCAG relative luminance of #RRGGBB (a colour computation, not a figure: float is fine here)."""
     try:
-        red, green, blue = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     except (ValueError, IndexError):
+        return None
+    red, green, blue = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def text_colour_on(background: str) -> str:
+    """Dark ink or white text, whichever has the higher contrast ratio on a #RRGGBB background."""
+    back = _luminance(background)
+    if back is None:
         return "#ffffff"
 
-    def linear(channel):
-        return channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4
+    def contrast(text: float) -> float:
+        light, dark = max(back, text), min(back, text)
+        return (light + 0.05) / (dark + 0.05)
 
-    luminance = 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
-    # Whichever of dark ink or white has the higher contrast ratio against this background.
-    return INK if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+    return INK if contrast(_luminance(INK)) > contrast(1.0) else "#ffffff"
 
 
 DEFAULT_COLOURS = {label: colour for label, _name, _bound, _text, colour in DEFAULT_GRADE_BANDS}

@@ -28,6 +28,8 @@ from kpis.evaluation import Evaluation, Scale, evaluate_indicator, rollup, scale
 from kpis.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
 from kpis.templatetags.kpi_tags import grade_class
+from reviews.models import Opinion
+from reviews.queries import opinions_for_year
 
 from . import charts
 from .filters import IndicatorFilter
@@ -304,6 +306,10 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
             [(f"{b['measure'].circled_number}", r) for b, (_label, r) in zip(measures, rows, strict=True)],
             scale,
         ),
+        # The council's opinions on this goal or its indicators: this year's, last year's, older open ones.
+        "opinions": list(opinions_for_year(strategy, year).filter(Q(goal=goal) | Q(indicator__goal=goal)))
+        if internal
+        else None,
     }
     return render(request, "reports/goal.html", context, status=status)
 
@@ -334,6 +340,7 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
             key=lambda p: (p.policy.measure.goal.number, p.policy.measure.number, p.policy.number),
         ),
         "history": indicator_history(indicator) if internal else None,
+        "opinions": list(Opinion.objects.filter(indicator=indicator).with_related()) if internal else None,
     }
     return render(request, "reports/indicator.html", context)
 

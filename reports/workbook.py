@@ -23,13 +23,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from goals.fiscal import fiscal_year_label, wareki_with_seireki
+from goals.fiscal import fiscal_year_label, wareki, wareki_with_seireki
 from goals.models import Goal, Measure, Policy, Strategy
 from kpis.achievement import NOT_EVALUABLE
 from kpis.csvutil import neutralise_formula
 from kpis.evaluation import Evaluation, Rollup, Scale, evaluate_all, rollup, rollup_by_goal, scale_for
 from kpis.models import ActualValue, Indicator, Kind, NextStep, Placement
 from kpis.numbers import MISSING
+from reviews.queries import opinions_by_goal, opinions_by_indicator
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -231,9 +232,31 @@ def header_cell(ws: Worksheet, row: int, column: int, text: str):
 # --- data --------------------------------------------------------------------------------------------
 
 
+def _opinion_texts(opinions) -> tuple[str, str]:
+    """The opinions (with year, meeting and speaker) and their responses (with the follow-up state)."""
+    said, answered = [], []
+    for opinion in opinions:
+        said.append(
+            f"［{wareki(opinion.fiscal_year)} {opinion.meeting.name}・{opinion.speaker}］{opinion.text}"
+        )
+        answer = opinion.response or opinion.follow_up_reason or "−"
+        answered.append(f"［{opinion.get_follow_up_display()}］{answer}")
+    return "\n".join(said), "\n".join(answered)
+
+
 def opinions_for(strategy: Strategy, fiscal_year: int) -> dict[int, tuple[str, str]]:
-    """The expert council's opinion and the response (対応方針) per indicator id; filled by a later issue."""
-    return {}
+    """Per indicator id, the council's opinions carried into this year (its own, last year's, older open
+    ones) and the responses (対応方針) with their follow-up state."""
+    return {
+        pk: _opinion_texts(opinions) for pk, opinions in opinions_by_indicator(strategy, fiscal_year).items()
+    }
+
+
+def goal_opinions_for(strategy: Strategy, fiscal_year: int) -> dict[int | None, tuple[str, str]]:
+    """The same for opinions on a whole goal (key: goal id) or on the whole plan (key: None)."""
+    return {
+        key: _opinion_texts(opinions) for key, opinions in opinions_by_goal(strategy, fiscal_year).items()
+    }
 
 
 @dataclass
@@ -249,6 +272,7 @@ class ReviewData:
     placements: dict[int, list[Placement]]  # policy id → placements
     evaluations: dict[int, Evaluation]  # indicator id → evaluation
     opinions: dict[int, tuple[str, str]] = field(default_factory=dict)
+    goal_opinions: dict[int | None, tuple[str, str]] = field(default_factory=dict)
 
     def kgis(self, goal: Goal) -> list[Evaluation]:
         return [
@@ -306,6 +330,7 @@ def review_data(strategy: Strategy, fiscal_year: int) -> ReviewData:
         placements=placements,
         evaluations=evaluations,
         opinions=opinions_for(strategy, fiscal_year),
+        goal_opinions=goal_opinions_for(strategy, fiscal_year),
     )
 
 
@@ -730,6 +755,23 @@ def write_goal_sheet(ws: Worksheet, goal: Goal, data: ReviewData):
         row += 1
         put_text(ws, row, 1, _("計"), font=BOLD, alignment=CENTER).border = BORDER
         put_number(ws, row, 2, result.total, fmt="0").border = BORDER
+
+    # Opinions on the goal as a whole (those on one indicator stand in its row) and on the whole plan.
+    for key, heading in (
+        (goal.pk, _("基本目標への有識者会議の意見・提言")),
+        (None, _("計画全体への有識者会議の意見・提言")),
+    ):
+        if key not in data.goal_opinions or (key is None and goal != data.goals[0]):
+            continue
+        said, answered = data.goal_opinions[key]
+        row += 2
+        put_text(ws, row, 1, heading, font=BOLD, alignment=Alignment(vertical="top", wrap_text=False))
+        row += 1
+        put_text(ws, row, 1, _("意見・提言"), font=BOLD).border = BORDER
+        put_text(ws, row, 2, said).border = BORDER
+        row += 1
+        put_text(ws, row, 1, _("対応方針"), font=BOLD).border = BORDER
+        put_text(ws, row, 2, answered).border = BORDER
 
     fit_columns(ws, first_data_row, {i + 1: c.cap for i, c in enumerate(columns)}, minimum=7)
     for index, spec in enumerate(columns, start=1):

@@ -12,10 +12,6 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.test import override_settings
-
-# Playwright's sync API keeps an event loop in this thread; the ORM calls in tests are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.getenv("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -60,11 +56,13 @@ def browser():
 
 
 @pytest.fixture
-def site(live_server, transactional_db):
-    """The live server with the plan and the demo data, as `make run` sets it up."""
+def site(live_server, transactional_db, settings, monkeypatch):
+    """The live server with the plan and the demo data, as `make run` sets it up (DEBUG on, as there)."""
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls in tests are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.DEBUG = True
     call_command("load_plan", verbosity=0, stdout=open(os.devnull, "w"))
-    with override_settings(DEBUG=True):
-        call_command("load_demo", stdout=open(os.devnull, "w"))
+    call_command("load_demo", stdout=open(os.devnull, "w"))
     return live_server.url
 
 
@@ -78,8 +76,13 @@ class Recorder:
         text = message.text
         if "Content Security Policy" in text or "Content-Security-Policy" in text:
             self.csp.append(text)
-        elif message.type == "error" and "favicon" not in text:
+        elif message.type == "error" and not text.startswith("Failed to load resource"):
             self.errors.append(text)
+
+    def on_response(self, response):
+        # A page the test expects to be refused (403) is fine; a missing script, style or image is not.
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.errors.append(f"{response.status} {response.url}")
 
 
 @pytest.fixture
@@ -105,6 +108,7 @@ def page(browser, site, recorder):
     tab = context.new_page()
     tab.on("console", recorder.on_console)
     tab.on("pageerror", lambda error: recorder.errors.append(str(error)))
+    tab.on("response", recorder.on_response)
     tab.set_default_timeout(15_000)
     yield tab
     context.close()

@@ -100,7 +100,7 @@ class Command(BaseCommand):
             user.set_password(password)
             user.is_staff = role == Role.PLANNING  # the planning office may use the admin
             user.save()
-            user.groups.set([Group.objects.get(name=role)])
+            user.groups.set([Group.objects.get_or_create(name=role)[0]])
             if role == Role.STAFF:
                 staff_department.members.add(user)
 
