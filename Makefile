@@ -41,3 +41,9 @@ test: lint test-sqlite test-postgres
 messages: install
 	$(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=staticfiles
 	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
+
+# Benchmarks (docs/bench.md): the page table on SQLite, then on PostgreSQL, then the load run.
+bench: install
+	$(BIN)/python scripts/bench.py
+	scripts/with-postgres $(BIN)/python scripts/bench.py
+	scripts/load_run.sh

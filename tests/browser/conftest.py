@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     reason = None
     if not Path(CHROMIUM).exists():
@@ -49,17 +49,25 @@ def browser():
         if os.getenv("REQUIRE_BROWSER") == "1":
             pytest.fail(message + " — required here (REQUIRE_BROWSER=1)", pytrace=False)
         pytest.skip(message)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+    # Playwright's sync API keeps an event loop running in this thread while the browser is open; Django's
+    # ORM calls here (tests, database flushes) are still synchronous. Only for this package's tests.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield instance
+            instance.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
-def site(live_server, transactional_db, settings, monkeypatch):
+def site(browser, live_server, transactional_db, settings):
     """The live server with the plan and the demo data, as `make run` sets it up (DEBUG on, as there)."""
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls in tests are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.DEBUG = True
     call_command("load_plan", verbosity=0, stdout=open(os.devnull, "w"))
     call_command("load_demo", stdout=open(os.devnull, "w"))
