@@ -448,7 +448,7 @@ def workbook_target(plan: Plan) -> Target:
         except NoReverseMatch:
             continue
         query = {} if params else {"fiscal_year": plan.fiscal_year}
-        label = path.replace(str(plan.fiscal_year), "<fy>") + f" (excel:{pattern.name})"
+        label = path.replace(str(plan.fiscal_year), "<fy>") + ("?fiscal_year=<fy>" if query else "")
         return Target(label, path, query, scope="plan")
     try:
         from reports.workbook import build_review_workbook
@@ -511,10 +511,22 @@ def discovered_targets(plan: Plan, measured_views: set[str]) -> tuple[list[Targe
             except NoReverseMatch as error:
                 skipped.append((shown, f"cannot reverse: {error}"))
                 continue
-            extra.append(Target(shown, path, scope=scope, view_name=name))
+            query, scope = QUERIES.get(name, lambda plan, scope: ({}, scope))(plan, scope)
+            label = shown + ("?" + "&".join(f"{k}={PLACEHOLDERS.get(k, k)}" for k in query) if query else "")
+            extra.append(Target(label, path, query, scope=scope, view_name=name))
             continue
         skipped.append((shown, f"no value for <{param}>"))
     return extra, skipped
+
+
+PLACEHOLDERS = {"fiscal_year": "<fy>", "department": "<code>"}
+# Pages that need a query string to show anything (their form's fields), and the rows they then show.
+QUERIES = {
+    "excel:entry_template": lambda plan, scope: (
+        {"fiscal_year": plan.fiscal_year, "department": plan.department.code},
+        "department, 1 year",
+    ),
+}
 
 
 def fill(param: str, name: str, route: str, plan: Plan, scope: str):
