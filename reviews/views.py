@@ -76,7 +76,12 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "meeting": meeting,
             "kgis": [e for e in evaluations if e.indicator.kind == Kind.KGI],
-            "rollups": rollup_by_goal(evaluations, strategy.goals.order_by("number"), year, scale),
+            "rollups": rollup_by_goal(
+                [e for e in evaluations if e.indicator.kind == Kind.KPI],
+                strategy.goals.order_by("number"),
+                year,
+                scale,
+            ),
             "labels": scale.labels,
             "raised": raised,
             "carried": carried,
