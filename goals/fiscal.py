@@ -25,6 +25,7 @@ def fiscal_year_label(fiscal_year: int) -> str:
     """2025年度（令和7年度）, or FY2025 (Reiwa 7) in English."""
     _name, romaji, n = era_year(fiscal_year)
     # The English catalogue uses %(era_en)s instead of %(wareki)s.
+    # xgettext:no-python-format
     return _("%(year)s年度（%(wareki)s）") % {
         "year": fiscal_year,
         "wareki": wareki(fiscal_year),

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from goals.models import Goal, Strategy
 
 from . import achievement
@@ -30,7 +32,7 @@ class Scale:
         for row in self.rows:
             if row.label == label:
                 return row.name
-        return "評価不能" if label == NOT_EVALUABLE else ""
+        return gettext("評価不能") if label == NOT_EVALUABLE else ""
 
     def colour_of(self, label: str) -> str:
         for row in self.rows:

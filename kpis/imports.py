@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -211,10 +211,20 @@ def _clean_code(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().upper()
 
 
-_NEXT_STEPS = {label: value for value, label in NextStep.choices} | {
-    value: value for value in NextStep.values
-}
-_NEXT_STEP_LABELS = "／".join(str(label) for label in NextStep.labels)
+def _next_steps() -> dict[str, str]:
+    """Accepted 今後の方向性 texts: the Japanese labels, the current language's, and the stored values.
+
+    Built per call: the labels are translated, so a table made at import time would hold one language.
+    """
+    steps = {value: value for value in NextStep.values}
+    with translation.override("ja"):
+        steps |= {unicodedata.normalize("NFKC", str(label)): value for value, label in NextStep.choices}
+    steps |= {unicodedata.normalize("NFKC", str(label)): value for value, label in NextStep.choices}
+    return steps
+
+
+def _next_step_labels() -> str:
+    return "／".join(str(label) for label in NextStep.labels)
 
 
 def _blank(text: str | None) -> bool:
@@ -249,6 +259,7 @@ def plan_import(
     plan_years = strategy.plan_years
     seen: dict[tuple[int, int], int] = {}
     plan = ImportPlan()
+    next_steps = _next_steps()
 
     for row in rows:
         if all(_blank(text) for text in row.cells.values()):
@@ -314,12 +325,12 @@ def plan_import(
             if not _blank(row.cells.get(name)):
                 after[name] = str(row.cells[name]).strip()
         if not _blank(row.cells.get("next_step")):
-            step = _NEXT_STEPS.get(unicodedata.normalize("NFKC", str(row.cells["next_step"])).strip())
+            step = next_steps.get(unicodedata.normalize("NFKC", str(row.cells["next_step"])).strip())
             if step is None:
                 error(
                     "next_step",
                     _("今後の方向性は %(choices)s のいずれかです: %(text)s")
-                    % {"choices": _NEXT_STEP_LABELS, "text": str(row.cells["next_step"]).strip()},
+                    % {"choices": _next_step_labels(), "text": str(row.cells["next_step"]).strip()},
                 )
             else:
                 after["next_step"] = step

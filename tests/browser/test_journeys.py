@@ -90,6 +90,7 @@ def test_staff_enter_full_width_figures_and_submit_then_the_office_returns_appro
     )
     page.goto(f"{site}/fiscal-years/")
     screenshot(page, "30-fiscal-years")
+    assert_accessible(page)
     page.get_by_role("button", name="確定（ロック）する").first.click()
     page.wait_for_load_state("networkidle")
     assert FiscalYear.objects.get(year=2025).state == FiscalYear.State.LOCKED
@@ -101,6 +102,15 @@ def test_staff_enter_full_width_figures_and_submit_then_the_office_returns_appro
         page.locator("form[action*='review.xlsx'] button[type=submit]").click()
     workbook = openpyxl.load_workbook(io.BytesIO(open(download.value.path(), "rb").read()))
     assert workbook.sheetnames[0] == "総括" and len(workbook.sheetnames) >= 5
+    for path, name in [
+        ("/reports/import/", "41-import"),
+        ("/evaluations/2025/", "42-evaluations"),
+        ("/indicators/G3-M1-K5/edit/", "43-indicator-edit"),
+        ("/entry/", "44-entry-index"),
+    ]:
+        page.goto(site + path)
+        screenshot(page, name)
+        assert_accessible(page)
 
     # Every step is in the indicator's history.
     page.goto(f"{site}/indicators/G3-M1-K5/")

@@ -425,3 +425,13 @@ def test_plan_import_costs_the_same_queries_for_one_row_and_for_many(plan, djang
     with django_assert_num_queries(3):
         result = plan_import(many, strategy=plan)
     assert len(result.changes) == 48 * 3
+
+
+def test_next_steps_are_read_in_japanese_whatever_the_interface_language(plan, tmp_path):
+    from django.utils import translation
+
+    content = "指標コード,年度,実績値,今後の方向性\r\nG2-KGI1,2025,400,継続\r\nG3-M1-K1,2025,10,Expand\r\n"
+    with translation.override("en"):
+        run_import(tmp_path, content)
+    steps = dict(ActualValue.objects.values_list("indicator__code", "next_step"))
+    assert steps == {"G2-KGI1": "continue", "G3-M1-K1": "expand"}
