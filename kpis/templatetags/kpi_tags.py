@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 
 from goals.fiscal import fiscal_year_label, wareki_with_seireki
-from kpis.numbers import format_decimal
+from kpis.numbers import MISSING, format_decimal
 
 register = template.Library()
 
@@ -60,3 +60,11 @@ def grade_badge(label, name=""):
 def lookup(mapping, key):
     """mapping[key] in a template, None when absent."""
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def figure(value, places=None, unit="", prefix=""):
+    """A value with its unit (and a prefix such as 平均); only 「−」 when it is missing, never 「−人」."""
+    if value in (None, ""):
+        return MISSING
+    return format_html('{}{}<span class="unit">{}</span>', prefix, num(value, places), unit)

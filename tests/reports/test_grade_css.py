@@ -26,3 +26,12 @@ def test_a_towns_own_labels_get_their_own_colours(client, plan):
     assert f".grade-{grade_class('△')} {{ background: #ffdd00; color: #1f2328; }}" in css
     assert f'class="grade grade-{grade_class("×")}"' in grade_badge("×", "遅れ")
     assert grade_class("◎") != grade_class("○")
+
+
+def test_a_missing_figure_shows_only_a_dash_not_a_dash_and_a_unit():
+    from decimal import Decimal
+
+    from kpis.templatetags.kpi_tags import figure
+
+    assert figure(None, None, "人") == "−"
+    assert figure(Decimal("3.3"), 2, "点", "平均") == '平均3.30<span class="unit">点</span>'
