@@ -405,6 +405,9 @@ def apply_import(plan: ImportPlan, *, user=None, reason: str, approve: bool = Fa
                 # Optimistic locking: nobody may have saved these values since the plan was made.
                 current = dict(
                     ActualValue.objects.select_for_update()
+                    .order_by(
+                        "pk"
+                    )  # the default ordering joins Indicator and its nullable measure: no FOR UPDATE
                     .filter(pk__in=[record.pk for record in updated])
                     .values_list("pk", "version")
                 )

@@ -555,6 +555,9 @@ def fill(param: str, name: str, route: str, plan: Plan, scope: str):
 
 def fetch(client, target: Target) -> tuple[int | str, int, float]:
     """One request (or call), body consumed: status, bytes, seconds."""
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
     start = time.perf_counter()
     if target.call is not None:
         body = target.call()
@@ -563,7 +566,13 @@ def fetch(client, target: Target) -> tuple[int | str, int, float]:
     response = client.get(target.path, target.query)
     body = b"".join(response.streaming_content) if response.streaming else response.content
     elapsed = time.perf_counter() - start
-    response.close()
+    # Closing fires request_finished, whose close_old_connections would drop the database connection
+    # inside a transaction (a test's, on PostgreSQL); Django's own test client holds it back the same way.
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     return response.status_code, len(body), elapsed
 
 
