@@ -60,9 +60,11 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "goals",
+    "accounts",
     "kpis",
-    "reports",
     "reviews",
+    "reports",
+    "maintenance",
 ]
 
 MIDDLEWARE = [
@@ -93,9 +95,11 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "goals.context_processors.strategy",
-                "kpis.context_processors.roles",
+                "accounts.context_processors.strategy",
+                "accounts.context_processors.roles",
             ],
+            # Template filters that show figures and fiscal years; lib/ is a plain package, not an app.
+            "libraries": {"figures": "lib.templatetags.figures"},
         },
     },
 ]
@@ -120,7 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "goals.auth.ModelBackendWithoutDemo",
+    "accounts.backends.ModelBackendWithoutDemo",
 ]
 # Repeated failed logins: 5 tries per user name and address, then locked for 30 minutes.
 AXES_FAILURE_LIMIT = int(os.getenv("AXES_FAILURE_LIMIT", "5"))
@@ -130,8 +134,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "reports:home"
-LOGOUT_REDIRECT_URL = "reports:home"
+LOGIN_REDIRECT_URL = "dashboards:home"
+LOGOUT_REDIRECT_URL = "dashboards:home"
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("日本語")), ("en", _("英語"))]

@@ -3,11 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("reports.urls")),  # dashboards: /, /goals/, /indicators/, /departments/
-    path("", include("kpis.urls")),  # entry and review: /entry/, /review/, /fiscal-years/…
+    path("", include("reports.dashboards.urls")),  # dashboards: /, /goals/, /indicators/, /departments/
+    path("", include("kpis.cycle.urls")),  # entry and review: /entry/, /review/, /fiscal-years/…
     path("", include("reviews.urls")),  # meetings, opinions, evaluations
-    path("api/v1/", include("kpis.api_urls")),  # open data: /api/v1/indicators.json|.csv
-    path("reports/", include("reports.excel_urls")),  # workbook, templates, uploads
+    path("api/v1/", include("kpis.api.urls")),  # open data: /api/v1/indicators.json|.csv
+    path("reports/", include("reports.excel.urls")),  # workbook, templates, uploads
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

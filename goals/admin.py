@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Department, Goal, Measure, Policy, Strategy, Vision
+from goals.models import Department, Goal, Measure, Policy, Strategy, Vision
 
 
 @admin.register(Strategy)

@@ -81,7 +81,7 @@ class Goal(models.Model):
         return f"{self.code} {self.title}"
 
     def get_absolute_url(self):
-        return reverse("reports:goal", args=[self.code])
+        return reverse("dashboards:goal", args=[self.code])
 
 
 class Measure(models.Model):
@@ -150,4 +150,4 @@ class Department(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("reports:department", args=[self.code])
+        return reverse("dashboards:department", args=[self.code])

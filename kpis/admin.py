@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ActualValue, ExpectedValue, FiscalYear, GradeBand, Indicator, Placement, Submission
+from kpis.models import ActualValue, ExpectedValue, FiscalYear, GradeBand, Indicator, Placement, Submission
 
 
 class PlacementInline(admin.TabularInline):

@@ -124,7 +124,7 @@ class Indicator(models.Model):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self):
-        return reverse("reports:indicator", args=[self.code])
+        return reverse("dashboards:indicator", args=[self.code])
 
 
 class Placement(models.Model):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
 
 
 @admin.register(Meeting)

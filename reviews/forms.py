@@ -3,8 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.models import Goal
 from kpis.models import Indicator, NextStep
-
-from .models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
 
 
 class MeetingForm(forms.ModelForm):

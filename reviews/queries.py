@@ -1,8 +1,7 @@
 """Opinions as the goal and indicator pages and the review workbook show them."""
 
 from goals.models import Strategy
-
-from .models import Opinion
+from reviews.models import Opinion
 
 
 def opinions_for_year(strategy: Strategy, fiscal_year: int):

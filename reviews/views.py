@@ -7,29 +7,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.access import (
+    can_edit_opinion,
+    can_record_opinions,
+    deny,
+    has_any_role,
+    is_council,
+    is_planning,
+    require,
+)
+from accounts.strategy import current_strategy_or_404
 from goals.models import Policy, Strategy
-from kpis.access import deny, has_any_role, is_council, is_planning, require
-from kpis.evaluation import evaluate_all, rollup_by_goal, scale_for
 from kpis.models import ActualValue, Indicator, Kind, NextStep
-
-from .forms import GoalEvaluationForm, MeetingForm, OpinionForm, PolicyDirectionForm, ResponseForm
-from .models import GoalEvaluation, Meeting, Opinion, PolicyDirection
-
-
-def can_record_opinions(user) -> bool:
-    return is_planning(user) or is_council(user)
-
-
-def can_edit_opinion(user, opinion: Opinion) -> bool:
-    """Council members edit only their own opinions; the planning office edits any."""
-    return is_planning(user) or (is_council(user) and opinion.author_id == user.pk)
-
-
-def _strategy() -> Strategy:
-    strategy = Strategy.objects.current()
-    if strategy is None:
-        raise Http404(_("計画が読み込まれていません。"))
-    return strategy
+from kpis.rules.evaluation import evaluate_all, rollup_by_goal, scale_for
+from reviews.forms import GoalEvaluationForm, MeetingForm, OpinionForm, PolicyDirectionForm, ResponseForm
+from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
 
 
 def _plan_year(strategy: Strategy, fiscal_year: int) -> int:
@@ -40,7 +32,7 @@ def _plan_year(strategy: Strategy, fiscal_year: int) -> int:
 
 @require(has_any_role)
 def meeting_list(request: HttpRequest) -> HttpResponse:
-    strategy = _strategy()
+    strategy = current_strategy_or_404(request)
     form = MeetingForm(strategy=strategy)
     if request.method == "POST":
         if not is_planning(request.user):
@@ -62,7 +54,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 @require(has_any_role)
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    strategy = _strategy()
+    strategy = current_strategy_or_404(request)
     meeting = get_object_or_404(Meeting, pk=pk, strategy=strategy)
     year = meeting.fiscal_year
     scale = scale_for(strategy)
@@ -95,7 +87,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_record_opinions)
 def opinion_create(request: HttpRequest, pk: int) -> HttpResponse:
-    strategy = _strategy()
+    strategy = current_strategy_or_404(request)
     meeting = get_object_or_404(Meeting, pk=pk, strategy=strategy)
     initial = (
         {"speaker": request.user.get_full_name() or request.user.username} if is_council(request.user) else {}
@@ -114,7 +106,7 @@ def opinion_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(can_record_opinions)
 def opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    strategy = _strategy()
+    strategy = current_strategy_or_404(request)
     opinion = get_object_or_404(Opinion.objects.with_related(), pk=pk, strategy=strategy)
     if not can_edit_opinion(request.user, opinion):
         deny(request, "council members edit only their own opinions")
@@ -130,7 +122,7 @@ def opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require(is_planning)
 def opinion_respond(request: HttpRequest, pk: int) -> HttpResponse:
-    strategy = _strategy()
+    strategy = current_strategy_or_404(request)
     opinion = get_object_or_404(Opinion.objects.with_related(), pk=pk, strategy=strategy)
     form = ResponseForm(request.POST or None, instance=opinion)
     if request.method == "POST" and form.is_valid():
@@ -163,7 +155,7 @@ def proposed_directions(strategy: Strategy, fiscal_year: int) -> dict[int, str]:
 
 @require(has_any_role)
 def evaluations(request: HttpRequest, fiscal_year: int) -> HttpResponse:
-    strategy = _strategy()
+    strategy = current_strategy_or_404(request)
     year = _plan_year(strategy, fiscal_year)
     goals = list(strategy.goals.order_by("number"))
     policies = list(Policy.objects.filter(measure__goal__strategy=strategy).select_related("measure__goal"))

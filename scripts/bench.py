@@ -86,8 +86,8 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
     from django.utils import timezone
     from simple_history.utils import bulk_create_with_history
 
+    from accounts.access import Role
     from goals.models import Department, Goal, Measure, Policy, Strategy
-    from kpis.access import Role
     from kpis.models import (
         DEFAULT_GRADE_BANDS,
         ActualValue,
@@ -431,7 +431,7 @@ def workbook_target(plan: Plan) -> Target:
     from django.urls import NoReverseMatch, reverse
 
     try:
-        from reports import excel_urls
+        from reports.excel import urls as excel_urls
 
         patterns = [p for p in excel_urls.urlpatterns if "workbook" in (getattr(p, "name", "") or "")]
     except Exception:  # noqa: BLE001 - a module under construction
@@ -451,7 +451,7 @@ def workbook_target(plan: Plan) -> Target:
         label = path.replace(str(plan.fiscal_year), "<fy>") + ("?fiscal_year=<fy>" if query else "")
         return Target(label, path, query, scope="plan")
     try:
-        from reports.workbook import build_review_workbook
+        from reports.excel.workbook import build_review_workbook
     except Exception as error:  # noqa: BLE001
         return Target("review workbook", None, note=f"missing ({type(error).__name__}: {error})")
     return Target(

@@ -13,11 +13,11 @@ BROKEN: dict[str, str] = {}
 
 # Where ami_strategy/urls.py mounts each area (used only when that module itself fails to import).
 AREAS = [
-    ("", "reports.urls"),
-    ("", "kpis.urls"),
+    ("", "reports.dashboards.urls"),
+    ("", "kpis.cycle.urls"),
     ("", "reviews.urls"),
-    ("api/v1/", "kpis.api_urls"),
-    ("reports/", "reports.excel_urls"),
+    ("api/v1/", "kpis.api.urls"),
+    ("reports/", "reports.excel.urls"),
 ]
 
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from accounts.access import Role
 from goals.models import Department, Goal, Measure, Policy, Strategy
-from kpis.access import Role
 from kpis.models import ActualValue, Indicator, Kind, Placement
 
 PASSWORD = "test-pass-4821"

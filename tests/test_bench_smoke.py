@@ -77,5 +77,5 @@ def test_bench_finds_the_other_pages_in_the_urlconf(bench, small_plan, settings)
     settings.ROOT_URLCONF = bench.BENCH_URLCONF
     extra, skipped = bench.discovered_targets(small_plan, measured_views=set())
     names = {target.view_name for target in extra}
-    assert {"reports:home", "kpis:review", "api:indicators_json"} <= names
+    assert {"dashboards:home", "cycle:review", "api:indicators_json"} <= names
     assert ("/admin/", bench.SKIPPED_NAMESPACES["admin"]) in skipped

@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 from django.test import override_settings
 from django.urls import reverse
 
-from kpis.access import Role
+from accounts.access import Role
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_sessions_expire(settings):
 
 
 def test_every_page_has_a_content_security_policy_allowing_only_self(client, plan):
-    response = client.get(reverse("reports:home"))
+    response = client.get(reverse("dashboards:home"))
     header = response.get("Content-Security-Policy") or response.get("Content-Security-Policy-Report-Only")
     assert header and "default-src 'self'" in header and "script-src 'self'" in header
     assert "unsafe-inline" not in header and "http" not in header

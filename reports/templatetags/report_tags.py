@@ -3,9 +3,9 @@
 from django import template
 from django.utils.translation import gettext as _
 
-from kpis.access import can_read_dashboards, can_read_internal
-from kpis.achievement import NOT_EVALUABLE
-from kpis.templatetags.kpi_tags import grade_badge
+from accounts.access import can_read_dashboards, can_read_internal
+from kpis.rules.achievement import NOT_EVALUABLE
+from lib.templatetags.figures import grade_badge
 
 register = template.Library()
 

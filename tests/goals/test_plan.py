@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from goals.models import Goal, Measure, Policy, Strategy, Vision
+from kpis.loading.plan_file import PlanFormatError, load_plan
 from kpis.models import Direction, FiscalYear, GradeBand, Indicator, Kind, Placement
-from kpis.plan_loader import PlanFormatError, load_plan
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import logging
 import pytest
 from django.urls import reverse
 
+from kpis.cycle.services import indicator_marker
 from kpis.models import FiscalYear, Indicator, Submission
-from kpis.services import indicator_marker
 from tests.kpis.test_entry import entry_data, login, set_year_state
 
 LOGIN = "login"
@@ -43,49 +43,49 @@ def _review_post():
 VIEWS = [
     (
         "entry_index",
-        lambda: reverse("kpis:entry_index"),
+        lambda: reverse("cycle:entry_index"),
         [LOGIN, 200, 200, 200, 403],
         lambda: {},
         [LOGIN, 405, 405, 405, 403],
     ),
     (
         "entry",
-        lambda: reverse("kpis:entry", args=[2025]) + "?department=kodomo",
+        lambda: reverse("cycle:entry", args=[2025]) + "?department=kodomo",
         [LOGIN, 200, 403, 200, 403],
         lambda: entry_data({"G3-M1-K1": "１"}),
         [LOGIN, 302, 403, 302, 403],
     ),
     (
         "review_index",
-        lambda: reverse("kpis:review_index"),
+        lambda: reverse("cycle:review_index"),
         [LOGIN, 403, 403, 200, 403],
         lambda: {},
         [LOGIN, 403, 403, 405, 403],
     ),
     (
         "review",
-        lambda: reverse("kpis:review", args=[2025]),
+        lambda: reverse("cycle:review", args=[2025]),
         [LOGIN, 403, 403, 200, 403],
         lambda: {},
         [LOGIN, 403, 403, 405, 403],
     ),
     (
         "review_department",
-        lambda: reverse("kpis:review_department", args=[2025, "kodomo"]),
+        lambda: reverse("cycle:review_department", args=[2025, "kodomo"]),
         [LOGIN, 403, 403, 200, 403],
         _review_post,
         [LOGIN, 403, 403, 302, 403],
     ),
     (
         "fiscal_years",
-        lambda: reverse("kpis:fiscal_years"),
+        lambda: reverse("cycle:fiscal_years"),
         [LOGIN, 403, 403, 200, 403],
         lambda: {"year": 2026, "state": "open"},
         [LOGIN, 403, 403, 302, 403],
     ),
     (
         "indicator_edit",
-        lambda: reverse("kpis:indicator_edit", args=["G3-M1-K1"]),
+        lambda: reverse("cycle:indicator_edit", args=["G3-M1-K1"]),
         [LOGIN, 403, 403, 200, 403],
         _indicator_post,
         [LOGIN, 403, 403, 302, 403],
@@ -125,10 +125,10 @@ def test_every_view_answers_each_role_as_the_rules_say(
 
 def test_a_refused_post_changes_nothing(client, world):
     login(client, world["staff_other"])
-    client.post(reverse("kpis:entry", args=[2025]) + "?department=kodomo", entry_data({"G3-M1-K1": "9"}))
+    client.post(reverse("cycle:entry", args=[2025]) + "?department=kodomo", entry_data({"G3-M1-K1": "9"}))
     login(client, world["council"])
-    client.post(reverse("kpis:fiscal_years"), {"year": 2026, "state": "open"})
-    client.post(reverse("kpis:indicator_edit", args=["G3-M1-K1"]), {**_indicator_post(), "unit": "件"})
+    client.post(reverse("cycle:fiscal_years"), {"year": 2026, "state": "open"})
+    client.post(reverse("cycle:indicator_edit", args=["G3-M1-K1"]), {**_indicator_post(), "unit": "件"})
     from kpis.models import ActualValue
 
     assert not ActualValue.objects.exists()
@@ -139,5 +139,5 @@ def test_a_refused_post_changes_nothing(client, world):
 def test_the_planning_office_may_open_any_departments_entry_screen(client, world):
     login(client, world["planning"])
     for code in ("kodomo", "shoko"):
-        url = reverse("kpis:entry", args=[2025]) + f"?department={code}"
+        url = reverse("cycle:entry", args=[2025]) + f"?department={code}"
         assert client.get(url).status_code == 200

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpis.achievement import (
+from kpis.rules.achievement import (
     DEFAULT_BANDS,
     NOT_EVALUABLE,
     Aggregation,

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from kpis import services
+from kpis.cycle import services
 from kpis.models import ActualValue, FiscalYear, Indicator
 from tests.factories import make_user, set_actual
 from tests.kpis.test_entry import entry_data, entry_url, login, set_year_state, value_of
@@ -120,7 +120,7 @@ def test_the_second_of_two_metadata_edits_from_the_same_form_is_refused(client, 
     from django.test import Client
 
     planner_b = make_user("planner-b", "planning_office")
-    url = reverse("kpis:indicator_edit", args=["G3-M1-K1"])
+    url = reverse("cycle:indicator_edit", args=["G3-M1-K1"])
     seen = _metadata_post()
     login(client, users["planning"])
     assert client.post(url, {**seen, "target_year": "2027", "target_value": "８０"}).status_code == 302
@@ -139,6 +139,6 @@ def test_an_admin_edit_makes_an_open_metadata_form_stale(client, users, departme
     indicator.unit = "名"
     indicator.save()  # as the admin would: a history row
     login(client, users["planning"])
-    url = reverse("kpis:indicator_edit", args=["G3-M1-K1"])
+    url = reverse("cycle:indicator_edit", args=["G3-M1-K1"])
     assert client.post(url, {**seen, "unit": "人"}).status_code == 409
     assert Indicator.objects.get(code="G3-M1-K1").unit == "名"

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from kpis.csvutil import csv_bytes, neutralise_formula
+from lib.csvsafe import csv_bytes, neutralise_formula
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+81-3", "-2+3", "@SUM(A1)", "\tx", "\rx"])

@@ -23,7 +23,7 @@ def set_year_state(strategy, year: int, state: str) -> FiscalYear:
 
 
 def entry_url(year: int = 2025, department: str = "kodomo") -> str:
-    return f"{reverse('kpis:entry', args=[year])}?department={department}"
+    return f"{reverse('cycle:entry', args=[year])}?department={department}"
 
 
 def entry_data(values: dict[str, str], action: str = "save", department: str = "kodomo", **extra) -> dict:
@@ -121,9 +121,9 @@ def test_a_user_with_two_departments_chooses_one_with_the_department_parameter(
 
 
 def test_the_entry_index_links_to_each_year_of_the_users_departments(staff, plan):
-    html = staff.get(reverse("kpis:entry_index")).content.decode()
+    html = staff.get(reverse("cycle:entry_index")).content.decode()
     for year in plan.plan_years:
-        assert f"{reverse('kpis:entry', args=[year])}?department=kodomo" in html
+        assert f"{reverse('cycle:entry', args=[year])}?department=kodomo" in html
     assert "shoko" not in html
 
 
@@ -269,7 +269,7 @@ def test_the_planning_office_can_correct_a_submitted_value_and_its_status_stays(
 
 def test_staff_without_a_department_are_told_so(client, plan, open_2025):
     login(client, make_user("lonely", "department_staff"))
-    response = client.get(reverse("kpis:entry", args=[2025]), follow=True)
+    response = client.get(reverse("cycle:entry", args=[2025]), follow=True)
     assert "所属する担当課が登録されていません" in response.content.decode()
 
 
@@ -302,7 +302,7 @@ def test_the_entry_pages_cost_the_same_number_of_queries_at_any_size(
     assert response.status_code == 200
     assert response.content.decode().count("entry-value") == 48 * copies
     with django_assert_num_queries(7):
-        assert client.get(reverse("kpis:entry_index")).status_code == 200
+        assert client.get(reverse("cycle:entry_index")).status_code == 200
 
 
 def test_a_note_posted_back_unchanged_with_browser_line_breaks_is_not_a_change(staff):

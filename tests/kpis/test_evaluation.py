@@ -3,9 +3,9 @@ from decimal import Decimal
 import pytest
 
 from goals.models import Goal
-from kpis.achievement import NOT_EVALUABLE
-from kpis.evaluation import evaluate_all, rollup, rollup_by_goal, scale_for
 from kpis.models import ActualValue, GradeBand, Indicator, Placement
+from kpis.rules.achievement import NOT_EVALUABLE
+from kpis.rules.evaluation import evaluate_all, rollup, rollup_by_goal, scale_for
 from tests.factories import set_actual
 
 pytestmark = pytest.mark.django_db

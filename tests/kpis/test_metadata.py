@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from kpis.cycle.services import indicator_marker
 from kpis.models import ActualValue, ExpectedValue, Indicator
-from kpis.services import indicator_marker
 from tests.factories import set_actual
 from tests.kpis.test_entry import login
 
@@ -14,7 +14,7 @@ CODE = "G3-M1-K1"
 
 
 def edit_url(code=CODE):
-    return reverse("kpis:indicator_edit", args=[code])
+    return reverse("cycle:indicator_edit", args=[code])
 
 
 def form_data(**changes) -> dict:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpis.numbers import (
+from lib.numbers import (
     MAX_DECIMAL_PLACES,
     MAX_INTEGER_DIGITS,
     NumberFormatError,

@@ -11,11 +11,11 @@ from tests.kpis.test_entry import OWN_CODES, entry_data, entry_url, login, set_y
 
 
 def review_url(year=2025, department="kodomo"):
-    return reverse("kpis:review_department", args=[year, department])
+    return reverse("cycle:review_department", args=[year, department])
 
 
 def set_state(client, year, state, reason=""):
-    return client.post(reverse("kpis:fiscal_years"), {"year": year, "state": state, "reason": reason})
+    return client.post(reverse("cycle:fiscal_years"), {"year": year, "state": state, "reason": reason})
 
 
 def test_the_whole_cycle_from_opening_to_reopening_a_locked_year(client, users, plan):
@@ -36,7 +36,7 @@ def test_the_whole_cycle_from_opening_to_reopening_a_locked_year(client, users, 
 
     # The planning office sees it as 提出済 and returns it; a return needs a comment.
     login(client, planning)
-    html = client.get(reverse("kpis:review", args=[2025])).content.decode()
+    html = client.get(reverse("cycle:review", args=[2025])).content.decode()
     assert "こども家庭課" in html and "提出済" in html
     response = client.post(review_url(), {"action": "return", "comment": "  "})
     assert response.status_code == 400
@@ -76,7 +76,7 @@ def test_the_whole_cycle_from_opening_to_reopening_a_locked_year(client, users, 
     assert FiscalYear.objects.get(strategy=plan, year=2025).state == FiscalYear.State.LOCKED
     assert set_state(client, 2025, FiscalYear.State.OPEN, "統計の確定値が公表されたため").status_code == 302
     assert FiscalYear.objects.get(strategy=plan, year=2025).state == FiscalYear.State.OPEN
-    assert "統計の確定値が公表されたため" in client.get(reverse("kpis:fiscal_years")).content.decode()
+    assert "統計の確定値が公表されたため" in client.get(reverse("cycle:fiscal_years")).content.decode()
 
     # Every step left a history row with its user and reason.
     reopen = FiscalYear.history.filter(year=2025).order_by("-history_id").first()
@@ -142,13 +142,13 @@ def test_the_review_page_shows_every_departments_state_with_counts(client, users
         department=own, strategy=plan, fiscal_year=2025, state=Submission.State.SUBMITTED
     )
     login(client, users["planning"])
-    html = client.get(reverse("kpis:review", args=[2025])).content.decode()
+    html = client.get(reverse("cycle:review", args=[2025])).content.decode()
     own_row = html[html.index("こども家庭課") : html.index("</tr>", html.index("こども家庭課"))]
     assert "提出済" in own_row and f"2 / {len(OWN_CODES)}" in own_row
     other_row = html[html.index("商工観光課") : html.index("</tr>", html.index("商工観光課"))]
     assert "未入力" in other_row and "0 / 3" in other_row
-    index = client.get(reverse("kpis:review_index")).content.decode()
-    assert reverse("kpis:review", args=[2025]) in index
+    index = client.get(reverse("cycle:review_index")).content.decode()
+    assert reverse("cycle:review", args=[2025]) in index
 
 
 def test_the_review_of_a_department_shows_values_rates_grades_and_notes(client, users, departments, plan):
@@ -168,7 +168,7 @@ def test_a_transition_the_cycle_does_not_know_is_refused(client, users, plan):
     assert response.status_code == 400
     assert FiscalYear.objects.get(strategy=plan, year=2025).state == FiscalYear.State.NOT_OPEN
     assert set_state(client, 2019, FiscalYear.State.OPEN).status_code == 400
-    assert client.post(reverse("kpis:fiscal_years"), {"year": "x", "state": "open"}).status_code == 400
+    assert client.post(reverse("cycle:fiscal_years"), {"year": "x", "state": "open"}).status_code == 400
     assert set_state(client, 2025, "bogus").status_code == 400
     assert not FiscalYear.history.filter(history_type="~").exists()
 
@@ -195,11 +195,11 @@ def test_review_pages_cost_the_same_number_of_queries_at_any_size(
     planner, department = synthetic_planning(copies)
     login(client, planner)
     with django_assert_num_queries(7):
-        assert client.get(reverse("kpis:review_index")).status_code == 200
+        assert client.get(reverse("cycle:review_index")).status_code == 200
     with django_assert_num_queries(8):
-        assert client.get(reverse("kpis:review", args=[2025])).status_code == 200
+        assert client.get(reverse("cycle:review", args=[2025])).status_code == 200
     with django_assert_num_queries(11):
-        response = client.get(reverse("kpis:review_department", args=[2025, department.code]))
+        response = client.get(reverse("cycle:review_department", args=[2025, department.code]))
         assert response.status_code == 200
     with django_assert_num_queries(8):
-        assert client.get(reverse("kpis:fiscal_years")).status_code == 200
+        assert client.get(reverse("cycle:fiscal_years")).status_code == 200

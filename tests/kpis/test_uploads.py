@@ -7,10 +7,11 @@ import openpyxl
 import pytest
 from django.test import override_settings
 
-from kpis import uploads, xlsx_reader
-from kpis.imports import ImportFileError
-from kpis.uploads import UploadRefused, check_upload
-from kpis.xlsx_reader import read_xlsx_rows
+from kpis.importing import xlsx_reader
+from kpis.importing.rows import ImportFileError
+from kpis.importing.xlsx_reader import read_xlsx_rows
+from lib import uploads
+from lib.uploads import UploadRefused, check_upload
 
 LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'

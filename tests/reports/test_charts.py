@@ -9,13 +9,17 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from kpis.evaluation import evaluate_all, rollup, scale_for
 from kpis.models import GradeBand, Indicator
-from reports import charts
+from kpis.rules.evaluation import evaluate_all, rollup, scale_for
+from reports.dashboards import charts
 
 pytestmark = pytest.mark.django_db
 
-CHART_PAGES = ["/", reverse("reports:goal", args=["G1"]), reverse("reports:indicator", args=["G1-KGI1"])]
+CHART_PAGES = [
+    "/",
+    reverse("dashboards:goal", args=["G1"]),
+    reverse("dashboards:indicator", args=["G1-KGI1"]),
+]
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
 
 
@@ -65,7 +69,7 @@ def test_every_chart_sits_next_to_a_data_table(client_as, figures):
     html = client_as("council").get("/").content.decode()
     assert html.count("グラフの数値（表）") == 6
     assert "KPIの評価の分布（2025年度（令和7年度）、基本目標別）（表）" in html
-    indicator = client_as("council").get(reverse("reports:indicator", args=["G1-KGI1"])).content.decode()
+    indicator = client_as("council").get(reverse("dashboards:indicator", args=["G1-KGI1"])).content.decode()
     assert "年度別の実績と評価（グラフの数値）" in indicator
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from kpis.models import GradeBand
-from kpis.templatetags.kpi_tags import grade_badge, grade_class
+from lib.templatetags.figures import grade_badge, grade_class
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def test_a_towns_own_labels_get_their_own_colours(client, plan):
         ("×", None, "#aa0000"),
     ]:
         GradeBand.objects.create(strategy=plan, label=label, name=label, lower_bound=bound, colour=colour)
-    css = client.get(reverse("reports:grade_css")).content.decode()
+    css = client.get(reverse("dashboards:grade_css")).content.decode()
     assert f".grade-{grade_class('◎')} {{ background: #005500; color: #ffffff; }}" in css
     # Dark ink on a light band, white on a dark one: whichever contrasts more.
     assert f".grade-{grade_class('△')} {{ background: #ffdd00; color: #1f2328; }}" in css
@@ -31,7 +31,7 @@ def test_a_towns_own_labels_get_their_own_colours(client, plan):
 def test_a_missing_figure_shows_only_a_dash_not_a_dash_and_a_unit():
     from decimal import Decimal
 
-    from kpis.templatetags.kpi_tags import figure
+    from lib.templatetags.figures import figure
 
     assert figure(None, None, "人") == "−"
     assert figure(Decimal("3.3"), 2, "点", "平均") == '平均3.30<span class="unit">点</span>'

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from kpis.history import indicator_history
+from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, ExpectedValue, Indicator
 from tests.factories import make_user, set_actual
 
@@ -79,13 +79,13 @@ def test_history_names_departments_not_their_ids(edited, departments):
 
 @pytest.mark.parametrize("role", ["planning", "council", "staff_own", "staff_other"])
 def test_signed_in_roles_see_the_history_on_the_indicator_page(client_as, edited, role):
-    html = client_as(role).get(reverse("reports:indicator", args=["G2-KGI1"])).content.decode()
+    html = client_as(role).get(reverse("dashboards:indicator", args=["G2-KGI1"])).content.decode()
     assert "変更履歴" in html and "総合計画の改定に合わせて修正" in html and "日本時間" in html
 
 
 def test_the_public_never_sees_the_history(client, settings, edited):
     settings.PUBLIC_DASHBOARDS = True
-    html = client.get(reverse("reports:indicator", args=["G2-KGI1"])).content.decode()
+    html = client.get(reverse("dashboards:indicator", args=["G2-KGI1"])).content.decode()
     assert "変更履歴" not in html and "総合計画の改定に合わせて修正" not in html
 
 
@@ -101,4 +101,4 @@ def test_the_time_shown_is_the_change_time(edited):
 
 def test_a_user_without_role_is_refused_the_indicator_page(client, edited):
     client.force_login(make_user("nobody", None))
-    assert client.get(reverse("reports:indicator", args=["G2-KGI1"])).status_code == 403
+    assert client.get(reverse("dashboards:indicator", args=["G2-KGI1"])).status_code == 403

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_home_page_renders_in_japanese_with_the_four_goals_and_six_kgis(client, plan):
-    response = client.get(reverse("reports:home"))
+    response = client.get(reverse("dashboards:home"))
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="ja">' in html
@@ -27,12 +27,12 @@ def test_the_home_page_renders_in_japanese_with_the_four_goals_and_six_kgis(clie
 
 
 def test_the_home_page_loads_nothing_from_outside_hosts(client, plan):
-    html = client.get(reverse("reports:home")).content.decode()
+    html = client.get(reverse("dashboards:home")).content.decode()
     assert not re.findall(r'(?:src|href)="(?:https?:)?//', html)
 
 
 def test_the_home_page_without_a_plan_says_how_to_load_it(client, db):
-    response = client.get(reverse("reports:home"))
+    response = client.get(reverse("dashboards:home"))
     assert response.status_code == 200
     assert "load_plan" in response.content.decode()
 
@@ -48,7 +48,7 @@ def test_demo_data_shows_a_banner_on_every_page(client, plan):
     from io import StringIO
 
     call_command("load_demo", stdout=StringIO())
-    html = client.get(reverse("reports:home")).content.decode()
+    html = client.get(reverse("dashboards:home")).content.decode()
     assert "デモデータ" in html and "架空" in html
 
 

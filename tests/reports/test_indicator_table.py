@@ -11,7 +11,7 @@ from tests.factories import set_actual
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("reports:indicators")
+URL = reverse("dashboards:indicators")
 
 
 def codes(response) -> list[str]:

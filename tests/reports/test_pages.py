@@ -13,10 +13,10 @@ pytestmark = pytest.mark.django_db
 
 ROLES_WITH_ACCESS = ["planning", "council", "staff_own", "staff_other"]
 DASHBOARD_URLS = [
-    reverse("reports:goal", args=["G1"]),
-    reverse("reports:indicator", args=["G1-M1-K1"]),
-    reverse("reports:department", args=["kodomo"]),
-    reverse("reports:indicators"),
+    reverse("dashboards:goal", args=["G1"]),
+    reverse("dashboards:indicator", args=["G1-M1-K1"]),
+    reverse("dashboards:department", args=["kodomo"]),
+    reverse("dashboards:indicators"),
 ]
 
 
@@ -93,7 +93,7 @@ def test_the_grade_distribution_counts_each_goal_and_the_repost_once(client_as, 
 
 
 def test_the_goal_page_marks_the_repost_and_digital_policies(client_as, figures):
-    html = client_as("council").get(reverse("reports:goal", args=["G3"])).content.decode()
+    html = client_as("council").get(reverse("dashboards:goal", args=["G3"])).content.decode()
     assert "【再掲】" in html and "G1-M1-K1" in html
     assert "G1-M1-P1の再掲" in html
     assert "デジタル活用" in html  # G3-M2-P1 デジタルを活用した子育て支援
@@ -101,17 +101,17 @@ def test_the_goal_page_marks_the_repost_and_digital_policies(client_as, figures)
 
 
 def test_the_goal_page_of_an_unknown_goal_is_404(client_as, figures):
-    assert client_as("council").get(reverse("reports:goal", args=["G9"])).status_code == 404
+    assert client_as("council").get(reverse("dashboards:goal", args=["G9"])).status_code == 404
 
 
 def test_the_indicator_page_shows_both_places_of_the_reposted_kpi(client_as, figures):
-    html = client_as("council").get(reverse("reports:indicator", args=["G1-M1-K1"])).content.decode()
+    html = client_as("council").get(reverse("dashboards:indicator", args=["G1-M1-K1"])).content.decode()
     assert "G1-M1-P1" in html and "G3-M2-P2" in html
     assert html.count("【再掲】") == 1
 
 
 def test_the_indicator_page_shows_the_year_table_with_notes_for_roles(client_as, figures):
-    html = client_as("council").get(reverse("reports:indicator", args=["G2-KGI1"])).content.decode()
+    html = client_as("council").get(reverse("dashboards:indicator", args=["G2-KGI1"])).content.decode()
     for heading in ("期待値", "実績値", "達成率", "評価", "状態", "備考", "要因分析", "今後の方向性"):
         assert f">{heading}</th>" in html
     assert "内部の要因分析メモ" in html and "入力中" in html
@@ -123,7 +123,7 @@ def test_the_department_page_shows_submission_states_and_figure_statuses(client_
         department=own, strategy=figures["draft"].indicator.strategy, fiscal_year=2025, state="submitted"
     )
     set_actual("G3-M1-K1", 2025, 10, status=ActualValue.Status.DRAFT)
-    html = client_as("staff_own").get(reverse("reports:department", args=["kodomo"])).content.decode()
+    html = client_as("staff_own").get(reverse("dashboards:department", args=["kodomo"])).content.decode()
     assert "年度別の入力状況" in html
     assert 'status-submitted">提出済' in html
     assert 'status-draft">入力中' in html
@@ -137,17 +137,17 @@ def test_the_published_plan_shows_a_login_link_and_no_figures(client, figures):
 
 
 def test_pages_use_the_strategys_grade_colours(client, plan):
-    css = client.get(reverse("reports:grade_css")).content.decode()
+    css = client.get(reverse("dashboards:grade_css")).content.decode()
     assert ".grade-a { background: #1a7f37" in css
     assert ".grade-b { background: #d9a400; color: #1f2328" in css  # dark text on yellow
 
 
 def test_the_home_page_links_the_grade_stylesheet(client_as, figures):
     html = client_as("council").get("/").content.decode()
-    assert f'href="{reverse("reports:grade_css")}"' in html
+    assert f'href="{reverse("dashboards:grade_css")}"' in html
 
 
 def test_a_plan_less_site_still_answers_the_dashboard_pages_with_404(db):
     client = Client()
     client.force_login(make_user("p", "planning_office"))
-    assert client.get(reverse("reports:goal", args=["G1"])).status_code == 404
+    assert client.get(reverse("dashboards:goal", args=["G1"])).status_code == 404

@@ -25,13 +25,13 @@ def public(settings):
 PAGES = [
     "/",
     "/?fy=2025",
-    reverse("reports:goal", args=["G2"]),
-    reverse("reports:indicator", args=["G2-KGI1"]),
-    reverse("reports:indicator", args=["G2-KGI2"]),
-    reverse("reports:indicator", args=["G1-KGI1"]),
-    reverse("reports:department", args=["kodomo"]),
-    reverse("reports:department", args=["shoko"]),
-    reverse("reports:indicators") + "?fy=2025",
+    reverse("dashboards:goal", args=["G2"]),
+    reverse("dashboards:indicator", args=["G2-KGI1"]),
+    reverse("dashboards:indicator", args=["G2-KGI2"]),
+    reverse("dashboards:indicator", args=["G1-KGI1"]),
+    reverse("dashboards:department", args=["kodomo"]),
+    reverse("dashboards:department", args=["shoko"]),
+    reverse("dashboards:indicators") + "?fy=2025",
 ]
 
 
@@ -54,7 +54,7 @@ def test_anonymous_visitors_see_approved_figures(client, public, figures):
 
 
 def test_the_public_csv_has_approved_figures_only_and_no_status_column(client, public, figures):
-    response = client.get(reverse("reports:indicators"), {"fy": 2025, "export": "csv"})
+    response = client.get(reverse("dashboards:indicators"), {"fy": 2025, "export": "csv"})
     text = response.content.decode("utf-8-sig")
     assert DRAFT_VALUE not in text and SUBMITTED_VALUE not in text
     rows = list(csv.reader(io.StringIO(text)))
@@ -65,7 +65,7 @@ def test_the_public_csv_has_approved_figures_only_and_no_status_column(client, p
 
 
 def test_public_grade_filters_ignore_unapproved_figures(client, public, figures):
-    response = client.get(reverse("reports:indicators"), {"fy": 2025, "grade": "A"})
+    response = client.get(reverse("dashboards:indicators"), {"fy": 2025, "grade": "A"})
     assert [row["code"] for row in response.context["table"].data] == []
 
 
@@ -78,5 +78,5 @@ def test_the_public_overview_defaults_to_the_latest_year_with_an_approved_figure
 
 
 def test_signed_in_readers_see_the_same_pages_with_every_figure(client_as, public, figures):
-    html = client_as("council").get(reverse("reports:indicator", args=["G2-KGI1"])).content.decode()
+    html = client_as("council").get(reverse("dashboards:indicator", args=["G2-KGI1"])).content.decode()
     assert _grouped(DRAFT_VALUE) in html and "内部の要因分析メモ" in html and "変更履歴" in html

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kpis.access import Role
+from accounts.access import Role
 from tests.factories import build_synthetic_plan, make_user
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from goals.models import Strategy
-from kpis.evaluation import evaluate_all, scale_for
 from kpis.models import GradeBand, Indicator, Kind
-from reports.workbook import build_review_workbook
+from kpis.rules.evaluation import evaluate_all, scale_for
+from reports.excel.workbook import build_review_workbook
 from tests.factories import build_synthetic_plan, set_actual
 
 pytestmark = pytest.mark.django_db

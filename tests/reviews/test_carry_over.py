@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from goals.models import Goal
 from kpis.models import Indicator
-from reports.workbook import build_review_workbook
+from reports.excel.workbook import build_review_workbook
 from reviews.models import Meeting, Opinion
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def answered(plan, users):
 
 def test_fy2026_goal_and_indicator_pages_show_last_years_opinions_with_their_state(client, users, answered):
     client.force_login(users["council"])
-    goal_page = client.get(reverse("reports:goal", args=["G2"]) + "?fy=2026").content.decode()
+    goal_page = client.get(reverse("dashboards:goal", args=["G2"]) + "?fy=2026").content.decode()
     for text in (
         "観光の発信を強化すべき",
         "SNS発信を拡充する",
@@ -52,16 +52,16 @@ def test_fy2026_goal_and_indicator_pages_show_last_years_opinions_with_their_sta
         "対応済",
     ):
         assert text in goal_page
-    kgi_page = client.get(reverse("reports:indicator", args=["G2-KGI1"])).content.decode()
+    kgi_page = client.get(reverse("dashboards:indicator", args=["G2-KGI1"])).content.decode()
     assert "転入の要因を分析すること" in kgi_page and "転入者調査を実施した" in kgi_page
     assert "観光の発信を強化すべき" not in kgi_page  # that one is about the goal, not this KGI
-    other_goal = client.get(reverse("reports:goal", args=["G1"]) + "?fy=2026").content.decode()
+    other_goal = client.get(reverse("dashboards:goal", args=["G1"]) + "?fy=2026").content.decode()
     assert "観光の発信を強化すべき" not in other_goal
 
 
 def test_the_public_never_sees_opinions(client, settings, answered):
     settings.PUBLIC_DASHBOARDS = True
-    page = client.get(reverse("reports:goal", args=["G2"]) + "?fy=2026").content.decode()
+    page = client.get(reverse("dashboards:goal", args=["G2"]) + "?fy=2026").content.decode()
     assert "観光の発信を強化すべき" not in page
 
 

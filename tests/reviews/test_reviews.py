@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from accounts.access import Role
 from goals.models import Goal, Policy
-from kpis.access import Role
 from kpis.models import Indicator, NextStep
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
 from tests.factories import make_user, set_actual

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from goals.models import Strategy
-from kpis import serializers
-from kpis.csvutil import csv_bytes
-from kpis.imports import parse_fiscal_year
+from kpis.api import serializers
+from lib.csvsafe import csv_bytes
+from lib.fiscal import parse_fiscal_year
 
 
 class Command(BaseCommand):

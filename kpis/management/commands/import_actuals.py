@@ -6,18 +6,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from goals.fiscal import fiscal_year_label
+from accounts import access
 from goals.models import Strategy
-from kpis import access
-from kpis.imports import (
-    HEADER_ALIASES,
-    ImportConflict,
-    ImportFileError,
-    apply_import,
-    describe,
-    plan_import,
-    read_rows,
-)
+from kpis.importing.batch import ImportConflict, apply_import, describe, prepare_import
+from kpis.importing.readers import read_rows
+from kpis.importing.rows import HEADER_ALIASES, ImportFileError
+from lib.fiscal import fiscal_year_label
 
 
 class Command(BaseCommand):
@@ -64,7 +58,7 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(f"{path.name}: {error}") from error
 
-        plan = plan_import(rows, strategy=strategy, user=user, department_ids=department_ids)
+        plan = prepare_import(rows, strategy=strategy, user=user, department_ids=department_ids)
         if not plan.ok:
             self.report_errors(plan.errors)
             lines = len({e.line for e in plan.errors})

@@ -14,11 +14,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.access import Role
 from goals.models import Department, Strategy
-from kpis.access import Role
-from kpis.achievement import expected_value
-from kpis.evaluation import spec_for
 from kpis.models import ActualValue, FiscalYear, Indicator, Kind, Submission
+from kpis.rules.achievement import expected_value
+from kpis.rules.evaluation import spec_for
 
 DEMO_PASSWORD_DEFAULT = "ami-demo-2025"
 

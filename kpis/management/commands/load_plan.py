@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kpis.plan_loader import PlanFormatError, load_plan
+from kpis.loading.plan_file import PlanFormatError, load_plan
 
 DEFAULT_PLAN = settings.BASE_DIR / "fixtures" / "plan_dai3ki.json"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from goals.models import Strategy
-from reports.workbook import build_review_workbook
+from reports.excel.workbook import build_review_workbook
 
 
 class Command(BaseCommand):

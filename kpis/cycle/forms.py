@@ -1,0 +1,248 @@
+"""Forms of the entry, review, fiscal-year and indicator screens; numbers are read as staff type them."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from goals.models import Department
+from kpis.cycle.services import REASON_MAX_LENGTH, RowInput
+from kpis.models import YEAR_VALIDATORS, Aggregation, Direction, FiscalYear, Indicator, NextStep
+from lib.numbers import NumberFormatError, format_decimal, parse_decimal
+
+
+class NumberField(forms.CharField):
+    """A number typed as staff type it (１，２３４．５, △12, −3): a Decimal, or None when empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal", "autocomplete": "off", "class": "number-input"})
+        attrs.pop("maxlength", None)
+        return attrs
+
+    def to_python(self, value) -> Decimal | None:
+        text = super().to_python(value)
+        try:
+            return parse_decimal(text)
+        except NumberFormatError as error:
+            raise ValidationError(str(error), code="invalid") from error
+
+    def run_validators(self, value):
+        # The text was checked by parse_decimal; CharField's length validators do not apply to a Decimal.
+        return
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return format_decimal(value)
+        return value
+
+
+class EntryRowForm(forms.Form):
+    """One indicator's row on the entry screen."""
+
+    value = NumberField(label=_("実績値"))
+    note = forms.CharField(
+        label=_("備考"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    cause_analysis = forms.CharField(
+        label=_("要因分析"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    next_step = forms.ChoiceField(
+        label=_("今後の方向性"), required=False, choices=[("", "―")] + list(NextStep.choices)
+    )
+    version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, indicator: Indicator, **kwargs):
+        self.indicator = indicator
+        super().__init__(*args, prefix=f"i{indicator.pk}", **kwargs)
+        label = f"{indicator.code} {indicator.name}"
+        for name, field in self.fields.items():
+            if name != "version":
+                field.widget.attrs["aria-label"] = f"{label}：{field.label}"
+        self.fields["value"].widget.attrs["class"] = "number-input entry-value"
+        if indicator.unit:
+            self.fields["value"].widget.attrs["aria-describedby"] = f"unit-{indicator.pk}"
+        self.fields["version"].error_messages = {
+            "required": _("画面が古くなっています。再読み込みしてから入力してください。"),
+            "invalid": _("画面が古くなっています。再読み込みしてから入力してください。"),
+            "min_value": _("画面が古くなっています。再読み込みしてから入力してください。"),
+        }
+
+    # Browsers post textarea line breaks as CRLF, imports write LF: keep one form so equal texts compare equal.
+    def clean_note(self) -> str:
+        return self.cleaned_data["note"].replace("\r\n", "\n")
+
+    def clean_cause_analysis(self) -> str:
+        return self.cleaned_data["cause_analysis"].replace("\r\n", "\n")
+
+    @staticmethod
+    def initial_for(actual) -> dict:
+        if actual is None:
+            return {"version": 0}
+        return {
+            "value": actual.value,
+            "note": actual.note,
+            "cause_analysis": actual.cause_analysis,
+            "next_step": actual.next_step,
+            "version": actual.version,
+        }
+
+    def row_input(self) -> RowInput:
+        data = self.cleaned_data
+        return RowInput(
+            indicator=self.indicator,
+            version=data["version"],
+            value=data["value"],
+            note=data["note"],
+            cause_analysis=data["cause_analysis"],
+            next_step=data["next_step"],
+        )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("差戻しの理由（担当課に表示されます）"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("差戻しの理由（コメント）を入力してください。")},
+    )
+
+
+class FiscalYearStateForm(forms.Form):
+    year = forms.IntegerField(widget=forms.HiddenInput, validators=YEAR_VALIDATORS)
+    state = forms.ChoiceField(choices=FiscalYear.State.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("再開の理由"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class IndicatorForm(forms.Form):
+    """The planning office's form for one indicator's metadata and explicit expected values."""
+
+    department = forms.ModelChoiceField(
+        label=_("担当課"), queryset=Department.objects.all(), required=False, empty_label="―"
+    )
+    unit = forms.CharField(label=_("単位"), max_length=30, required=False)
+    direction = forms.ChoiceField(label=_("方向"), choices=Direction.choices)
+    aggregation = forms.ChoiceField(label=_("集計方法"), choices=Aggregation.choices)
+    baseline_year = forms.IntegerField(label=_("基準年度"), required=False, validators=YEAR_VALIDATORS)
+    baseline_value = NumberField(label=_("基準値"))
+    target_year = forms.IntegerField(label=_("目標年度"), required=False, validators=YEAR_VALIDATORS)
+    target_value = NumberField(label=_("目標値"))
+    source_mark = forms.CharField(label=_("出典記号"), max_length=10, required=False)
+    source_note = forms.CharField(label=_("出典"), max_length=300, required=False)
+    decimal_places = forms.IntegerField(label=_("表示する小数桁数"), required=False, min_value=0, max_value=6)
+    reason = forms.CharField(
+        label=_("変更理由"),
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        help_text=_("承認済みの実績がある場合、基準値・目標値の変更には理由が必要です（履歴に残ります）。"),
+    )
+    marker = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, indicator: Indicator, reason_required: bool, **kwargs):
+        self.indicator = indicator
+        self.reason_required = reason_required
+        super().__init__(*args, **kwargs)
+        self.plan_years = indicator.strategy.plan_years
+        for year in self.plan_years:
+            self.fields[f"expected_{year}"] = NumberField(label=_("%(year)s年度の期待値") % {"year": year})
+        self.fields["marker"].error_messages = {
+            "required": _("画面が古くなっています。再読み込みしてから編集してください。")
+        }
+        for name in ("baseline_year", "target_year", "decimal_places"):
+            self.fields[name].widget.attrs["class"] = "year-input"
+            self.fields[name].error_messages["invalid"] = _("半角の整数で入力してください。")
+        # Full-width years (２０２４) are typed as often as full-width values.
+        for name in ("baseline_year", "target_year", "decimal_places"):
+            self.fields[name].widget.input_type = "text"
+            self.fields[name].widget.attrs["inputmode"] = "numeric"
+
+    def full_clean(self):
+        # Normalise full-width integers before the IntegerFields see them.
+        if self.is_bound:
+            data = self.data.copy()
+            for name in ("baseline_year", "target_year", "decimal_places"):
+                key = self.add_prefix(name)
+                raw = data.get(key, "")
+                try:
+                    number = parse_decimal(raw)
+                except NumberFormatError:
+                    continue
+                if number is not None and number == number.to_integral_value():
+                    data[key] = str(int(number))
+            self.data = data
+        super().full_clean()
+
+    @staticmethod
+    def initial_for(indicator: Indicator, marker: str) -> dict:
+        initial = {
+            "department": indicator.department_id,
+            "unit": indicator.unit,
+            "direction": indicator.direction,
+            "aggregation": indicator.aggregation,
+            "baseline_year": indicator.baseline_year,
+            "baseline_value": indicator.baseline_value,
+            "target_year": indicator.target_year,
+            "target_value": indicator.target_value,
+            "source_mark": indicator.source_mark,
+            "source_note": indicator.source_note,
+            "decimal_places": indicator.decimal_places,
+            "marker": marker,
+        }
+        for expected in indicator.expected_values.all():
+            initial[f"expected_{expected.fiscal_year}"] = expected.value
+        return initial
+
+    def clean(self):
+        data = super().clean()
+        for prefix, label in (("baseline", _("基準値")), ("target", _("目標値"))):
+            year, value = data.get(f"{prefix}_year"), data.get(f"{prefix}_value")
+            if (year is None) != (value is None) and f"{prefix}_year" not in self.errors:
+                if f"{prefix}_value" not in self.errors:
+                    self.add_error(
+                        f"{prefix}_year" if year is None else f"{prefix}_value",
+                        _("%(label)sは年度と値を両方入力してください。") % {"label": label},
+                    )
+        baseline_year, target_year = data.get("baseline_year"), data.get("target_year")
+        if baseline_year is not None and target_year is not None and baseline_year >= target_year:
+            self.add_error("target_year", _("目標年度は基準年度より後にしてください。"))
+        if self.reason_required and self.plan_changed() and not (data.get("reason") or "").strip():
+            self.add_error(
+                "reason", _("承認済みの実績がある計画の基準値・目標値を変更するには理由が必要です。")
+            )
+        return data
+
+    def plan_changed(self) -> bool:
+        return any(
+            name in self.cleaned_data and self.cleaned_data[name] != getattr(self.indicator, name)
+            for name in ("baseline_year", "baseline_value", "target_year", "target_value")
+        )
+
+    def changes(self) -> dict:
+        names = (
+            "department",
+            "unit",
+            "direction",
+            "aggregation",
+            "baseline_year",
+            "baseline_value",
+            "target_year",
+            "target_value",
+            "source_mark",
+            "source_note",
+            "decimal_places",
+        )
+        return {name: self.cleaned_data[name] for name in names}
+
+    def expected(self) -> dict[int, Decimal | None]:
+        return {year: self.cleaned_data[f"expected_{year}"] for year in self.plan_years}

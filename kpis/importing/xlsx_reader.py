@@ -1,0 +1,164 @@
+"""The data rows of an uploaded .xlsx, as RawRows for kpis.importing.batch.prepare_import.
+
+The container is inspected first (lib.uploads); openpyxl then reads cell VALUES only, never evaluating
+formulas: a formula in a column that is imported is refused, naming the cell, since what it computes
+cannot be checked. Messages name columns by Excel's letters (「I列（実績値）」).
+"""
+
+import io
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import openpyxl
+from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
+
+from kpis.importing.rows import DATA_FIELDS, ImportFileError, RawRow, blank, map_header
+from lib.csvsafe import FORMULA_PREFIXES
+from lib.uploads import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, UploadRefused, inspect_xlsx
+
+HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header
+MAX_REPORTED_CELLS = 5
+
+
+def read_xlsx_rows(data: bytes) -> list[RawRow]:
+    """The rows under the header of the first sheet that has one; ImportFileError for a bad file."""
+    try:
+        inspect_xlsx(data)
+    except UploadRefused as refused:
+        raise ImportFileError(str(refused)) from refused
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except Exception as error:  # any parser error of an untrusted file is "cannot read it"
+        raise ImportFileError(
+            _("Excel（.xlsx）ファイルとして読めません（壊れているか、安全でない内容を含みます）。")
+        ) from error
+    try:
+        return _read_workbook(workbook)
+    except ImportFileError:
+        raise
+    except Exception as error:
+        raise ImportFileError(
+            _("Excel（.xlsx）ファイルとして読めません（壊れているか、安全でない内容を含みます）。")
+        ) from error
+    finally:
+        workbook.close()
+
+
+def _read_workbook(workbook) -> list[RawRow]:
+    sheets = [workbook.active] + [ws for ws in workbook.worksheets if ws is not workbook.active]
+    first_problem = None
+    for ws in sheets:
+        if ws is None or not hasattr(ws, "iter_rows"):
+            continue
+        try:
+            return _read_sheet(ws)
+        except _NoHeader as problem:
+            first_problem = first_problem or problem.error
+    raise first_problem or ImportFileError(_("ファイルにシートがありません。"))
+
+
+class _NoHeader(Exception):
+    def __init__(self, error: ImportFileError):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _read_sheet(ws) -> list[RawRow]:
+    declared_rows = ws.max_row if isinstance(ws.max_row, int) else 0
+    if declared_rows > MAX_SHEET_ROWS + HEADER_SEARCH_ROWS:
+        raise _too_many_rows(ws.title)
+    if hasattr(ws, "reset_dimensions"):
+        # openpyxl would stop at the declared last row; a file that understates it must not hide rows.
+        ws.reset_dimensions()
+    rows = ws.iter_rows(min_row=1, max_col=MAX_SHEET_COLUMNS)
+    mapping = header_line = None
+    first_error = None
+    for line, cells in enumerate(rows, start=1):
+        if line > HEADER_SEARCH_ROWS:
+            break
+        texts = [_header_text(cell) for cell in cells]
+        if not any(texts):
+            continue
+        try:
+            mapping = map_header(texts)
+        except ImportFileError as error:
+            first_error = first_error or error
+            continue
+        header_line, header = line, texts
+        break
+    if mapping is None:
+        raise _NoHeader(
+            first_error
+            or ImportFileError(_("シート「%(sheet)s」に見出し行がありません。") % {"sheet": ws.title})
+        )
+
+    columns = {
+        name: _("%(letter)s列（%(header)s）")
+        % {"letter": get_column_letter(index + 1), "header": header[index]}
+        for name, index in mapping.items()
+    }
+    result: list[RawRow] = []
+    formulas: list[str] = []
+    for line, cells in enumerate(rows, start=header_line + 1):
+        if line - header_line > MAX_SHEET_ROWS:
+            raise _too_many_rows(ws.title)
+        values: dict[str, str | None] = {}
+        for name, index in mapping.items():
+            cell = cells[index] if index < len(cells) else None
+            if cell is None or cell.value is None:
+                values[name] = None
+                continue
+            coordinate = f"{get_column_letter(index + 1)}{line}"
+            if cell.data_type == "f":
+                formulas.append(f"{coordinate}（{str(cell.value)[:30]}）")
+                continue
+            if cell.data_type == "e":
+                formulas.append(f"{coordinate}（{cell.value}）")
+                continue
+            values[name] = cell_text(cell.value)
+        # A template row left as it came (code and year only) carries nothing to import.
+        if any(not blank(values.get(name)) for name in DATA_FIELDS):
+            result.append(RawRow(line=line, cells=values, columns=columns))
+    if formulas:
+        shown = "、".join(formulas[:MAX_REPORTED_CELLS])
+        more = len(formulas) - MAX_REPORTED_CELLS
+        raise ImportFileError(
+            _("数式やエラー値のセルは取り込めません。値を直接入力してください: %(cells)s") % {"cells": shown}
+            + (_("ほか%(count)sセル") % {"count": more} if more > 0 else "")
+        )
+    return result
+
+
+def _too_many_rows(sheet: str) -> ImportFileError:
+    return ImportFileError(
+        _("シート「%(sheet)s」の行が多すぎます（上限%(limit)s行）。ファイルを分けて取り込んでください。")
+        % {"sheet": sheet, "limit": f"{MAX_SHEET_ROWS:,}"}
+    )
+
+
+def _header_text(cell) -> str:
+    value = getattr(cell, "value", None)
+    if value is None or getattr(cell, "data_type", None) == "f":
+        return ""
+    return str(value).strip()
+
+
+def cell_text(value) -> str:
+    """A cell's value as the text a person typed, for parse_decimal and friends."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # The shortest repr (0.1, not 0.1000000000000000055…), written out without an exponent.
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    text = str(value)
+    # Our exports write a leading apostrophe before text a spreadsheet would run; read it back as typed.
+    if text.startswith("'") and text[1:2] and text[1:2] in FORMULA_PREFIXES:
+        return text[1:]
+    return text

@@ -1,0 +1,229 @@
+"""Load a plan (strategy → goals → measures → policies → indicators) from its JSON fixture.
+
+The document is authoritative for text: names, titles and descriptions are brought in line on every
+load. Numbers and metadata (baseline, target, unit, direction, department…) are set when an object is
+first created and belong to the planning office afterwards, so re-loading never undoes their edits.
+Everything happens in one transaction: a broken fixture loads nothing.
+"""
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.db import transaction
+
+from goals.models import Goal, Measure, Policy, Strategy, Vision
+from kpis.models import DEFAULT_GRADE_BANDS, Direction, FiscalYear, GradeBand, Indicator, Kind, Placement
+
+FORMAT = "ami-strategy-plan/1"
+
+
+class PlanFormatError(ValueError):
+    """The fixture does not describe a plan; the message says where."""
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _require(obj: dict, key: str, where: str, kind=str):
+    if key not in obj:
+        raise PlanFormatError(f"{where}: '{key}' がありません")
+    value = obj[key]
+    if not isinstance(value, kind) or (kind is str and not value.strip()):
+        raise PlanFormatError(f"{where}: '{key}' の値が不正です: {value!r}")
+    return value
+
+
+def _decimal(obj: dict, key: str, where: str) -> Decimal | None:
+    if obj.get(key) in (None, ""):
+        return None
+    try:
+        value = Decimal(str(obj[key]))
+    except InvalidOperation:
+        raise PlanFormatError(f"{where}: '{key}' が数値ではありません: {obj[key]!r}") from None
+    if not value.is_finite():
+        raise PlanFormatError(f"{where}: '{key}' が数値ではありません: {obj[key]!r}")
+    return value
+
+
+class _Loader:
+    def __init__(self):
+        self.report = LoadReport()
+
+    def sync(self, model, lookup: dict, text: dict, initial: dict | None = None, label: str = ""):
+        """Create with text + initial values, or bring the text fields of an existing row in line."""
+        obj = model.objects.filter(**lookup).first()
+        if obj is None:
+            obj = model(**lookup, **text, **(initial or {}))
+            obj.full_clean()
+            obj.save()
+            self.report.created.append(label or str(obj))
+            return obj
+        changed = [name for name, value in text.items() if getattr(obj, name) != value]
+        if changed:
+            for name in changed:
+                setattr(obj, name, text[name])
+            obj.full_clean()
+            obj.save(update_fields=changed)
+            self.report.updated.append(f"{label or obj}: {', '.join(changed)}")
+        return obj
+
+    def load(self, data: dict) -> LoadReport:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise PlanFormatError(f"計画ファイルの形式が違います（'format' は {FORMAT!r} であること）")
+        s = _require(data, "strategy", "strategy", dict)
+        strategy = self.sync(
+            Strategy,
+            {"code": _require(s, "code", "strategy")},
+            {
+                "name": _require(s, "name", "strategy"),
+                "subtitle": s.get("subtitle", ""),
+                "purpose": s.get("purpose", ""),
+            },
+            {
+                "first_year": _require(s, "first_year", "strategy", int),
+                "last_year": _require(s, "last_year", "strategy", int),
+                "baseline_year": _require(s, "baseline_year", "strategy", int),
+            },
+        )
+        for v in _require(data, "visions", "visions", list):
+            where = f"vision {v.get('number')}"
+            self.sync(
+                Vision,
+                {"strategy": strategy, "number": _require(v, "number", where, int)},
+                {"theme": _require(v, "theme", where), "title": _require(v, "title", where)},
+            )
+        for band_label, name, lower, description, colour in DEFAULT_GRADE_BANDS:
+            self.sync(
+                GradeBand,
+                {"strategy": strategy, "label": band_label},
+                {},
+                {"name": name, "lower_bound": lower, "description": description, "colour": colour},
+                label=f"grade {band_label}",
+            )
+        for year in strategy.plan_years:
+            self.sync(FiscalYear, {"strategy": strategy, "year": year}, {}, label=f"fiscal year {year}")
+
+        self.indicators: dict[str, Indicator] = {}
+        self.policies: dict[str, Policy] = {}
+        self.reposts: list[tuple[Policy, str, list, str]] = []
+        for number, g in enumerate(_require(data, "goals", "goals", list), start=1):
+            self.load_goal(strategy, number, g)
+        # 【再掲】 placements point at policies and indicators defined elsewhere in the document.
+        for policy, original_code, kpis, where in self.reposts:
+            self.load_repost(policy, original_code, kpis, where)
+        return self.report
+
+    def load_goal(self, strategy, number, g):
+        code = _require(g, "code", f"goal {number}")
+        goal = self.sync(
+            Goal,
+            {"strategy": strategy, "code": code},
+            {"number": number, "title": _require(g, "title", code), "description": g.get("description", "")},
+        )
+        for order, k in enumerate(_require(g, "kgis", code, list), start=1):
+            self.load_indicator(strategy, goal, None, Kind.KGI, order, k)
+        for m_number, m in enumerate(_require(g, "measures", code, list), start=1):
+            m_code = _require(m, "code", f"{code} measure {m_number}")
+            measure = self.sync(
+                Measure,
+                {"goal": goal, "code": m_code},
+                {"number": m_number, "title": _require(m, "title", m_code)},
+            )
+            kpi_order = 0
+            for p_number, p in enumerate(_require(m, "policies", m_code, list), start=1):
+                p_code = _require(p, "code", f"{m_code} policy {p_number}")
+                policy = self.sync(
+                    Policy,
+                    {"measure": measure, "code": p_code},
+                    {"number": p_number, "title": _require(p, "title", p_code)},
+                    {"is_digital": bool(p.get("digital", False))},
+                )
+                self.policies[p_code] = policy
+                kpis = _require(p, "kpis", p_code, list)
+                if p.get("reposted_from"):
+                    self.reposts.append((policy, p["reposted_from"], kpis, p_code))
+                    continue
+                for placement_order, k in enumerate(kpis, start=1):
+                    kpi_order += 1
+                    indicator = self.load_indicator(strategy, goal, measure, Kind.KPI, kpi_order, k)
+                    self.sync(
+                        Placement,
+                        {"policy": policy, "indicator": indicator},
+                        {"order": placement_order, "is_repost": False},
+                        label=f"{p_code} → {indicator.code}",
+                    )
+
+    def load_indicator(self, strategy, goal, measure, kind, order, k):
+        where = k.get("code", f"{goal.code} {kind} {order}")
+        code = _require(k, "code", where)
+        if code in self.indicators:
+            raise PlanFormatError(f"{code}: 指標コードが重複しています")
+        direction = k.get("direction", Direction.HIGHER)
+        if direction not in Direction.values:
+            raise PlanFormatError(f"{code}: direction は higher か lower です: {direction!r}")
+        indicator = self.sync(
+            Indicator,
+            {"strategy": strategy, "code": code},
+            {
+                "kind": kind,
+                "goal": goal,
+                "measure": measure,
+                "order": order,
+                "name": _require(k, "name", code),
+            },
+            {
+                "unit": k.get("unit", ""),
+                "direction": direction,
+                "baseline_year": k.get("baseline_year"),
+                "baseline_value": _decimal(k, "baseline_value", code),
+                "target_year": k.get("target_year"),
+                "target_value": _decimal(k, "target_value", code),
+                "source_mark": k.get("source_mark", ""),
+                "source_note": k.get("source_note", ""),
+                "note": k.get("note", ""),
+                "decimal_places": k.get("decimal_places"),
+            },
+        )
+        self.indicators[code] = indicator
+        return indicator
+
+    def load_repost(self, policy, original_code, kpis, where):
+        original = self.policies.get(original_code)
+        if original is None:
+            raise PlanFormatError(f"{where}: 再掲元の施策 {original_code} がありません")
+        if policy.reposted_from_id != original.pk:
+            policy.reposted_from = original
+            policy.save(update_fields=["reposted_from"])
+            self.report.updated.append(f"{policy.code}: reposted_from")
+        for order, k in enumerate(kpis, start=1):
+            code = _require(k, "repost", where)
+            indicator = self.indicators.get(code)
+            if indicator is None:
+                raise PlanFormatError(f"{where}: 再掲する指標 {code} がありません")
+            self.sync(
+                Placement,
+                {"policy": policy, "indicator": indicator},
+                {"order": order, "is_repost": True},
+                label=f"{policy.code} → {code}（再掲）",
+            )
+
+
+def load_plan(path: str | Path) -> LoadReport:
+    """Load the plan in `path`; raises PlanFormatError (nothing written) when it is not a valid plan."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PlanFormatError(f"計画ファイルがありません: {path}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanFormatError(f"計画ファイルを読めません（JSON/UTF-8）: {exc}") from None
+    with transaction.atomic():
+        return _Loader().load(data)

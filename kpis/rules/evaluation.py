@@ -1,0 +1,132 @@
+"""The bridge between the models and kpis.rules.achievement: every screen, export and API goes through here.
+
+Callers fetch indicators with `Indicator.objects.with_figures()` (a fixed number of queries), then
+evaluate them in memory, so the cost does not grow with the number of indicators or years.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext
+
+from goals.models import Goal, Strategy
+from kpis.models import ActualValue, GradeBand, Indicator
+from kpis.rules import achievement
+from kpis.rules.achievement import NOT_EVALUABLE, Band, IndicatorSpec, YearResult
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A strategy's grade bands: the pure bands for computing, the rows for labels and colours."""
+
+    bands: tuple[Band, ...]
+    rows: tuple[GradeBand, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        return [band.label for band in self.bands] + [NOT_EVALUABLE]
+
+    def name_of(self, label: str) -> str:
+        for row in self.rows:
+            if row.label == label:
+                return row.name
+        return gettext("評価不能") if label == NOT_EVALUABLE else ""
+
+    def colour_of(self, label: str) -> str:
+        for row in self.rows:
+            if row.label == label:
+                return row.colour
+        return "#6e7781"
+
+
+def scale_for(strategy: Strategy) -> Scale:
+    rows = tuple(GradeBand.objects.filter(strategy=strategy))
+    if not rows:
+        return Scale(achievement.DEFAULT_BANDS, ())
+    return Scale(tuple(Band(row.label, row.lower_bound) for row in rows), rows)
+
+
+def spec_for(indicator: Indicator) -> IndicatorSpec:
+    """The indicator's rules; uses the prefetched expected values when present."""
+    return IndicatorSpec(
+        direction=achievement.Direction(indicator.direction),
+        aggregation=achievement.Aggregation(indicator.aggregation),
+        first_year=indicator.strategy.first_year,
+        baseline_year=indicator.baseline_year,
+        baseline=indicator.baseline_value,
+        target_year=indicator.target_year,
+        target=indicator.target_value,
+        explicit_expected={e.fiscal_year: e.value for e in indicator.expected_values.all()},
+    )
+
+
+@dataclass
+class Evaluation:
+    """One indicator with its results for every plan year."""
+
+    indicator: Indicator
+    results: dict[int, YearResult]
+    records: dict[int, ActualValue] = field(default_factory=dict)
+
+    def year(self, fiscal_year: int) -> YearResult:
+        return self.results[fiscal_year]
+
+    def record(self, fiscal_year: int) -> ActualValue | None:
+        return self.records.get(fiscal_year)
+
+
+def evaluate_indicator(
+    indicator: Indicator, years: Iterable[int], scale: Scale, approved_only: bool = False
+) -> Evaluation:
+    """Evaluate one indicator; with approved_only, unapproved figures count as not yet reported."""
+    records = {
+        a.fiscal_year: a
+        for a in indicator.actuals.all()
+        if not approved_only or a.status == ActualValue.Status.APPROVED
+    }
+    actuals = {year: a.value for year, a in records.items() if a.value is not None}
+    spec = spec_for(indicator)
+    results = {year: achievement.evaluate(spec, year, actuals, scale.bands) for year in years}
+    return Evaluation(indicator, results, records)
+
+
+def evaluate_all(
+    indicators: Iterable[Indicator],
+    strategy: Strategy,
+    approved_only: bool = False,
+    scale: Scale | None = None,
+) -> list[Evaluation]:
+    scale = scale or scale_for(strategy)
+    years = strategy.plan_years
+    return [evaluate_indicator(i, years, scale, approved_only) for i in indicators]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """How many indicators reached each grade in one fiscal year, and the share that reached the top."""
+
+    counts: dict[str, int]
+    share_top: Decimal | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def rollup(evaluations: Iterable[Evaluation], fiscal_year: int, scale: Scale) -> Rollup:
+    # Each Evaluation is one indicator, so a 【再掲】 KPI counts once however often it is shown.
+    grades = [e.year(fiscal_year).grade for e in {e.indicator.pk: e for e in evaluations}.values()]
+    return Rollup(
+        achievement.grade_counts(grades, scale.bands), achievement.share_reaching_top(grades, scale.bands)
+    )
+
+
+def rollup_by_goal(
+    evaluations: list[Evaluation], goals: Iterable[Goal], fiscal_year: int, scale: Scale
+) -> list[tuple[Goal, Rollup]]:
+    """Per basic goal (an indicator belongs to the goal where it first appears), in goal order."""
+    return [
+        (goal, rollup([e for e in evaluations if e.indicator.goal_id == goal.pk], fiscal_year, scale))
+        for goal in goals
+    ]

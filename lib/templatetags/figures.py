@@ -1,0 +1,70 @@
+"""Template filters that show figures the same way on every page."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.html import format_html
+
+from lib.fiscal import fiscal_year_label, wareki_with_seireki
+from lib.numbers import MISSING, format_decimal
+
+register = template.Library()
+
+
+@register.filter
+def fy(year) -> str:
+    """2025 → 2025年度（令和7年度）."""
+    return fiscal_year_label(int(year)) if year not in (None, "") else "−"
+
+
+@register.filter
+def fy_short(year) -> str:
+    return wareki_with_seireki(int(year)) if year not in (None, "") else "−"
+
+
+@register.filter
+def num(value, places=None) -> str:
+    """A Decimal with thousands separators; 「−」 when missing, never 0."""
+    if value in (None, ""):
+        return "−"
+    places = None if places in (None, "") else int(places)
+    return format_decimal(Decimal(value), places)
+
+
+@register.filter
+def rate(value) -> str:
+    return "−" if value is None else f"{format_decimal(value, 1)}%"
+
+
+KNOWN_GRADE_CLASSES = {"A": "a", "B+": "bplus", "B": "b", "C": "c", "−": "none"}
+
+
+def grade_class(label: str) -> str:
+    """A CSS class for any band label (◎, ○… too): readable for the default scale, hex otherwise."""
+    return KNOWN_GRADE_CLASSES.get(label) or "x" + str(label).encode("utf-8").hex()
+
+
+@register.simple_tag
+def grade_badge(label, name=""):
+    """A grade shows its letter (and label) as text, never colour alone."""
+    css = grade_class(label)
+    return format_html(
+        '<span class="grade grade-{}">{}<span class="grade-name">{}</span></span>',
+        css,
+        label,
+        f" {name}" if name else "",
+    )
+
+
+@register.filter
+def lookup(mapping, key):
+    """mapping[key] in a template, None when absent."""
+    return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def figure(value, places=None, unit="", prefix=""):
+    """A value with its unit (and a prefix such as 平均); only 「−」 when it is missing, never 「−人」."""
+    if value in (None, ""):
+        return MISSING
+    return format_html('{}{}<span class="unit">{}</span>', prefix, num(value, places), unit)

@@ -1,0 +1,275 @@
+"""Plotly figures for the dashboards, built in Python and handed to the page as JSON.
+
+The page draws them with static/js/charts.js and the vendored plotly.js basic bundle (scatter and bar
+only). Every figure's numbers are also shown in a data table next to it, so the chart is never the only
+way to read them; hover texts use the same formatting as the tables (lib.numbers.format_decimal).
+"""
+
+import json
+from collections.abc import Sequence
+
+import plotly.io as pio
+from django.utils.translation import gettext as _
+
+from kpis.models import DEFAULT_GRADE_BANDS
+from kpis.rules.achievement import NOT_EVALUABLE
+from kpis.rules.evaluation import Evaluation, Rollup, Scale
+from lib.fiscal import wareki
+from lib.numbers import format_decimal
+
+# The same stack as app.css: the machine's Japanese font draws the labels (no web fonts, no internet).
+FONT_FAMILY = (
+    '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", '
+    '"Yu Gothic UI", "Yu Gothic", Meiryo, sans-serif'
+)
+INK = "#1f2328"
+MUTED = "#57606a"
+GRID = "#d0d7de"
+EXPECTED_COLOUR = "#57606a"
+TARGET_COLOUR = "#0b5394"
+
+# No Plotly logo, no link to plotly.com or Chart Studio, no tools that make no sense for these charts.
+CONFIG = {
+    "displaylogo": False,
+    "showLink": False,
+    "showSendToCloud": False,
+    "showEditInChartStudio": False,
+    "responsive": True,
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": [
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "toggleSpikelines",
+        "hoverClosestCartesian",
+        "hoverCompareCartesian",
+    ],
+}
+
+
+def _luminance(colour: str) -> float | None:
+    """WCAG relative luminance of #RRGGBB (a colour computation, not a figure: float is fine here)."""
+    try:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    except (ValueError, IndexError):
+        return None
+    red, green, blue = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def text_colour_on(background: str) -> str:
+    """Dark ink or white text, whichever has the higher contrast ratio on a #RRGGBB background."""
+    back = _luminance(background)
+    if back is None:
+        return "#ffffff"
+
+    def contrast(text: float) -> float:
+        light, dark = max(back, text), min(back, text)
+        return (light + 0.05) / (dark + 0.05)
+
+    return INK if contrast(_luminance(INK)) > contrast(1.0) else "#ffffff"
+
+
+DEFAULT_COLOURS = {label: colour for label, _name, _bound, _text, colour in DEFAULT_GRADE_BANDS}
+
+
+def colour_of(scale: Scale, label: str) -> str:
+    """The band's colour (評価区分); the default bands' colours for a strategy that has none stored."""
+    if not scale.rows and label in DEFAULT_COLOURS:
+        return DEFAULT_COLOURS[label]
+    return scale.colour_of(label)
+
+
+def grade_text(scale: Scale, label: str) -> str:
+    """「A 順調」: the letter and its name, as every legend and hover shows a grade."""
+    name = scale.name_of(label)
+    return f"{label} {name}" if name else label
+
+
+def year_tick(year: int) -> str:
+    return _("%(year)s年度") % {"year": year} + f"<br>{wareki(year)}"
+
+
+def _layout(height: int, **extra) -> dict:
+    layout = {
+        "height": height,
+        "font": {"family": FONT_FAMILY, "size": 13, "color": INK},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "margin": {"l": 56, "r": 16, "t": 16, "b": 48},
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
+        "legend": {"orientation": "h", "y": -0.25, "x": 0},
+    }
+    layout.update(extra)
+    return layout
+
+
+def to_json(figure: dict, mode_bar: bool = True) -> dict:
+    """The figure with the page's config, as plain JSON types (plotly turns Decimal into numbers here).
+
+    Figures are plain dicts in plotly's schema, serialised by plotly.io without building graph objects:
+    validating a graph object costs milliseconds, and a page may hold hundreds of figures. The tests
+    validate every kind of figure against plotly's schema instead (plotly.graph_objects.Figure).
+    """
+    data = json.loads(pio.to_json(figure, validate=False))
+    data["config"] = {**CONFIG, "displayModeBar": "hover" if mode_bar else False}
+    return data
+
+
+def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], compact: bool = False) -> dict:
+    """Baseline, the expected path, the actuals (coloured by grade) and the target, by fiscal year."""
+    indicator = evaluation.indicator
+    places = indicator.decimal_places
+    unit = indicator.unit
+    b, t = indicator.baseline_year, indicator.target_year
+    axis_years = sorted({*years, *(y for y in (b, t) if y is not None)})
+    ticks = [year_tick(y) for y in axis_years]
+    tick_of = dict(zip(axis_years, ticks, strict=True))
+
+    def shown(value):
+        return f"{format_decimal(value, places)}{unit}"
+
+    figure = {"data": [], "layout": {}}
+    # Expected path: from the baseline through each year's expected value.
+    path = []
+    if b is not None and indicator.baseline_value is not None:
+        path.append((b, indicator.baseline_value))
+    path += [(y, evaluation.year(y).expected) for y in years if evaluation.year(y).expected is not None]
+    if path:
+        figure["data"].append(
+            dict(
+                type="scatter",
+                x=[tick_of[y] for y, _v in path],
+                y=[v for _y, v in path],
+                name=_("期待値"),
+                mode="lines+markers",
+                line={"color": EXPECTED_COLOUR, "dash": "dash", "width": 2},
+                marker={"size": 6, "color": EXPECTED_COLOUR},
+                hovertext=[_("期待値") + f" {shown(v)}" for _y, v in path],
+                hoverinfo="text+x",
+            )
+        )
+    compared_label = _("実績値（累計）") if indicator.aggregation == "cumulative" else _("実績値")
+    points = [(y, evaluation.year(y)) for y in years if evaluation.year(y).compared is not None]
+    if points:
+        figure["data"].append(
+            dict(
+                type="scatter",
+                x=[tick_of[y] for y, _r in points],
+                y=[r.compared for _y, r in points],
+                name=compared_label,
+                mode="lines+markers+text" if not compact else "lines+markers",
+                line={"color": INK, "width": 2},
+                marker={
+                    "size": 12 if not compact else 9,
+                    "color": [colour_of(scale, r.grade) for _y, r in points],
+                    "line": {"color": INK, "width": 1},
+                },
+                text=[r.grade for _y, r in points],
+                textposition="top center",
+                hovertext=[
+                    f"{compared_label} {shown(r.compared)}<br>"
+                    + _("評価")
+                    + f" {grade_text(scale, r.grade)}"
+                    + ("" if r.rate is None else f"（{format_decimal(r.rate, 1)}%）")
+                    for _y, r in points
+                ],
+                hoverinfo="text+x",
+            )
+        )
+    if b is not None and indicator.baseline_value is not None:
+        figure["data"].append(
+            dict(
+                type="scatter",
+                x=[tick_of[b]],
+                y=[indicator.baseline_value],
+                name=_("基準値"),
+                mode="markers",
+                marker={
+                    "size": 11,
+                    "symbol": "square",
+                    "color": "#ffffff",
+                    "line": {"color": INK, "width": 2},
+                },
+                hovertext=[_("基準値") + f" {shown(indicator.baseline_value)}"],
+                hoverinfo="text+x",
+            )
+        )
+    if t is not None and indicator.target_value is not None:
+        figure["data"].append(
+            dict(
+                type="scatter",
+                x=[tick_of[t]],
+                y=[indicator.target_value],
+                name=_("目標値"),
+                mode="markers",
+                marker={"size": 16, "symbol": "star", "color": TARGET_COLOUR},
+                hovertext=[_("目標値") + f" {shown(indicator.target_value)}"],
+                hoverinfo="text+x",
+            )
+        )
+    layout = _layout(
+        190 if compact else 340,
+        xaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": ticks,
+            "showgrid": False,
+            "linecolor": GRID,
+            "fixedrange": True,
+        },
+        yaxis={
+            "title": {"text": unit} if unit and not compact else {},
+            "gridcolor": GRID,
+            "zeroline": False,
+            "fixedrange": True,
+            "tickformat": ",",
+        },
+        showlegend=not compact,
+    )
+    if compact:
+        layout["margin"] = {"l": 48, "r": 8, "t": 8, "b": 36}
+        layout["font"]["size"] = 11
+        layout["xaxis"]["categoryarray"] = ticks
+    figure["layout"] = layout
+    return to_json(figure, mode_bar=not compact)
+
+
+def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dict:
+    """Horizontal stacked bars: how many indicators reached each grade, one bar per row label."""
+    labels = [label for label, _rollup in rows]
+    figure = {"data": [], "layout": {}}
+    for grade in scale.labels:
+        counts = [rollup.counts.get(grade, 0) for _label, rollup in rows]
+        colour = colour_of(scale, grade)
+        figure["data"].append(
+            dict(
+                type="bar",
+                y=labels,
+                x=counts,
+                orientation="h",
+                name=grade_text(scale, grade if grade != NOT_EVALUABLE else NOT_EVALUABLE),
+                marker={"color": colour, "line": {"color": "#ffffff", "width": 1}},
+                text=[str(c) if c else "" for c in counts],
+                textposition="inside",
+                insidetextanchor="middle",
+                textfont={"color": text_colour_on(colour)},
+                hovertemplate="%{y}<br>" + grade_text(scale, grade) + "：%{x}<extra></extra>",
+            )
+        )
+    figure["layout"] = _layout(
+        max(180, 60 + 48 * len(rows)),
+        barmode="stack",
+        xaxis={
+            "title": {"text": _("指標数")},
+            "gridcolor": GRID,
+            "rangemode": "tozero",
+            "fixedrange": True,
+        },
+        yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "traceorder": "normal"},
+        margin={"l": 16, "r": 16, "t": 40, "b": 48},
+    )
+    return to_json(figure)

@@ -1,0 +1,219 @@
+"""The indicator table: evaluated rows (plain dicts), sortable by their evaluated values, and its CSV."""
+
+from decimal import Decimal
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kpis.rules.evaluation import Evaluation, Scale
+from lib.fiscal import fiscal_year_label
+from lib.numbers import format_decimal
+from lib.templatetags.figures import grade_badge
+
+MISSING = "−"
+
+
+def _sort_key(value):
+    """Missing values after every number (ascending), whatever their sign."""
+    return (value is None, value if value is not None else Decimal(0))
+
+
+def indicator_rows(evaluations: list[Evaluation], year: int, scale: Scale, internal: bool) -> list[dict]:
+    """One dict per indicator with its plan data and its evaluated figures for `year`."""
+    rank = {label: index for index, label in enumerate(scale.labels)}
+    rows = []
+    for position, evaluation in enumerate(evaluations):
+        indicator = evaluation.indicator
+        result = evaluation.year(year)
+        record = evaluation.record(year)
+        placements = list(indicator.placements.all())
+        rows.append(
+            {
+                "position": position,
+                "code": indicator.code,
+                "url": indicator.get_absolute_url(),
+                "kind": indicator.kind,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "places": indicator.decimal_places,
+                "goal": indicator.goal.code,
+                "goal_number": indicator.goal.number,
+                "measure": indicator.measure.code if indicator.measure_id else "",
+                "department": indicator.department.name if indicator.department_id else "",
+                "baseline": indicator.baseline_value,
+                "baseline_sort": _sort_key(indicator.baseline_value),
+                "baseline_year": indicator.baseline_year,
+                "target": indicator.target_value,
+                "target_sort": _sort_key(indicator.target_value),
+                "target_year": indicator.target_year,
+                "expected": result.expected,
+                "expected_sort": _sort_key(result.expected),
+                "actual": result.actual,
+                "compared": result.compared,
+                "actual_sort": _sort_key(result.compared),
+                "cumulative": indicator.aggregation == "cumulative",
+                "rate": result.rate,
+                "rate_sort": _sort_key(result.rate),
+                "grade": result.grade,
+                "grade_name": scale.name_of(result.grade),
+                "grade_rank": rank[result.grade],
+                "status": record.get_status_display() if internal and record else "",
+                "status_sort": record.status if internal and record else "",
+                "digital": any(p.policy.is_digital for p in placements),
+                "repost": any(p.is_repost for p in placements),
+            }
+        )
+    return rows
+
+
+class NumberColumn(tables.Column):
+    """A Decimal shown like everywhere else (thousands separators, 「−」 when missing), sorted by value."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"th": {"class": "num"}, "td": {"class": "num"}})
+        kwargs.setdefault("empty_values", ())
+        super().__init__(*args, **kwargs)
+
+    def render(self, value, record):
+        if value is None:
+            return MISSING
+        return format_html(
+            '{}<span class="unit">{}</span>', format_decimal(value, record["places"]), record["unit"]
+        )
+
+
+class IndicatorTable(tables.Table):
+    code = tables.Column(
+        verbose_name=gettext_lazy("コード"), order_by=("position",), attrs={"td": {"class": "code"}}
+    )
+    kind = tables.Column(verbose_name=gettext_lazy("種別"), order_by=("kind", "position"))
+    name = tables.Column(verbose_name=gettext_lazy("指標名"), attrs={"td": {"class": "name"}})
+    goal = tables.Column(verbose_name=gettext_lazy("基本目標"), order_by=("goal_number", "position"))
+    department = tables.Column(
+        verbose_name=gettext_lazy("担当課"),
+        order_by=("department", "position"),
+        attrs={"td": {"class": "nowrap"}},
+    )
+    baseline = NumberColumn(verbose_name=gettext_lazy("基準値"), order_by=("baseline_sort",))
+    target = NumberColumn(verbose_name=gettext_lazy("目標値"), order_by=("target_sort",))
+    expected = NumberColumn(verbose_name=gettext_lazy("期待値"), order_by=("expected_sort",))
+    compared = NumberColumn(verbose_name=gettext_lazy("実績値"), order_by=("actual_sort",))
+    rate = tables.Column(
+        verbose_name=gettext_lazy("達成率"),
+        order_by=("rate_sort",),
+        empty_values=(),
+        attrs={"th": {"class": "num"}, "td": {"class": "num"}},
+    )
+    grade = tables.Column(
+        verbose_name=gettext_lazy("評価"), order_by=("grade_rank", "position"), empty_values=()
+    )
+    status = tables.Column(
+        verbose_name=gettext_lazy("状態"), order_by=("status_sort", "position"), empty_values=()
+    )
+
+    class Meta:
+        template_name = "django_tables2/ami.html"
+        attrs = {"class": "data indicator-table"}
+        order_by = ("code",)
+        empty_text = gettext_lazy("条件に合う指標はありません。")
+        orderable = True
+
+    def __init__(self, data, *args, internal: bool, year: int, **kwargs):
+        exclude = () if internal else ("status",)
+        super().__init__(data, *args, exclude=exclude, **kwargs)
+        self.year = year
+
+    def render_code(self, value, record):
+        return format_html('<a href="{}">{}</a>', record["url"], value)
+
+    def render_name(self, value, record):
+        marks = []
+        if record["repost"]:
+            marks.append(format_html(' <span class="repost">{}</span>', _("再掲あり")))
+        if record["digital"]:
+            marks.append(format_html(' <span class="digital">{}</span>', _("デジタル活用")))
+        return format_html('<a href="{}">{}</a>{}', record["url"], value, format_html("".join(marks)))
+
+    def render_goal(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("dashboards:goal", args=[value]),
+            _("基本目標%(n)s") % {"n": record["goal_number"]},
+        )
+
+    def render_rate(self, value):
+        return MISSING if value is None else f"{format_decimal(value, 1)}%"
+
+    def render_grade(self, value, record):
+        return grade_badge(value, record["grade_name"] or _("評価不能"))
+
+    def render_status(self, value):
+        return value or MISSING
+
+
+def _plain(value):
+    """A number as spreadsheets read it: no thousands separators, no trailing zeros."""
+    if value is None:
+        return ""
+    return Decimal(format_decimal(value).replace(",", ""))
+
+
+def csv_rows(table: IndicatorTable, internal: bool) -> tuple[list[str], list[list]]:
+    """Every filtered row (not only the page), in the table's order."""
+    label = fiscal_year_label(table.year)
+    header = [
+        _("コード"),
+        _("種別"),
+        _("指標名"),
+        _("基本目標"),
+        _("施策の方向"),
+        _("担当課"),
+        _("単位"),
+        _("基準年度"),
+        _("基準値"),
+        _("目標年度"),
+        _("目標値"),
+        _("年度"),
+        _("期待値"),
+        _("実績値"),
+        _("累計値"),
+        _("達成率（％）"),
+        _("評価"),
+        _("評価の名称"),
+        _("デジタル活用"),
+        _("再掲"),
+    ]
+    if internal:
+        header.append(_("状態"))
+    rows = []
+    for bound in table.rows:
+        r = bound.record
+        row = [
+            r["code"],
+            r["kind"],
+            r["name"],
+            r["goal"],
+            r["measure"],
+            r["department"],
+            r["unit"],
+            r["baseline_year"],
+            _plain(r["baseline"]),
+            r["target_year"],
+            _plain(r["target"]),
+            label,
+            _plain(r["expected"]),
+            _plain(r["actual"]),
+            _plain(r["compared"]) if r["cumulative"] else "",
+            _plain(r["rate"]),
+            r["grade"],
+            r["grade_name"] or _("評価不能"),
+            _("○") if r["digital"] else "",
+            _("○") if r["repost"] else "",
+        ]
+        if internal:
+            row.append(r["status"])
+        rows.append(row)
+    return header, rows
