@@ -1,4 +1,4 @@
-"""The data rows of an uploaded .xlsx, as RawRows for kpis.importing.batch.prepare_import.
+"""The data rows of an uploaded .xlsx, as RawRows for kpis.importing.prepare.prepare_import.
 
 The container is inspected first (lib.uploads); openpyxl then reads cell VALUES only, never evaluating
 formulas: a formula in a column that is imported is refused, naming the cell, since what it computes

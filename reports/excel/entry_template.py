@@ -1,7 +1,7 @@
 """A department's entry template (実績入力シート): its indicators for one fiscal year, to fill in and import.
 
 The reference columns are protected; the input columns (実績値, 備考, 要因分析, 今後の方向性) are unlocked
-and validated in the sheet. The headers are those kpis.importing.batch.HEADER_ALIASES accepts, so the filled
+and validated in the sheet. The headers are those kpis.importing.rows.HEADER_ALIASES accepts, so the filled
 file imports back as it is (columns it does not know, such as 指標名 or 基準値, are ignored).
 """
 
@@ -37,7 +37,7 @@ from reports.excel.workbook import (
 INPUT_FILL = PatternFill(fill_type="solid", fgColor="FFF8D6")
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
-# (header, width); the headers the import reads are kpis.importing.batch.HEADER_ALIASES' Japanese ones.
+# (header, width); the headers the import reads are kpis.importing.rows.HEADER_ALIASES' Japanese ones.
 REFERENCE_COLUMNS = (
     ("指標コード", 12),
     ("指標名", 40),

@@ -30,7 +30,8 @@ from django.utils.translation import gettext_lazy
 from accounts import access
 from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
-from kpis.importing.batch import ImportBatch, ImportConflict, apply_import, describe, prepare_import
+from kpis.importing.apply import ImportConflict, apply_import
+from kpis.importing.prepare import ImportBatch, describe, prepare_import
 from kpis.importing.readers import read_rows
 from kpis.importing.rows import ImportFileError
 from lib.fiscal import fiscal_year_label, fiscal_year_of

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from kpis.importing import readers
-from kpis.importing.batch import ImportConflict, apply_import, prepare_import
+from kpis.importing.apply import ImportConflict, apply_import
 from kpis.importing.csv_reader import read_csv_rows
+from kpis.importing.prepare import prepare_import
 from kpis.importing.readers import read_rows
 from kpis.importing.rows import ImportFileError, RawRow, map_header
 from kpis.models import ActualValue, FiscalYear, Indicator

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from goals.models import Strategy
-from kpis.importing.batch import ImportConflict, apply_import, describe, prepare_import
+from kpis.importing.apply import ImportConflict, apply_import
+from kpis.importing.prepare import describe, prepare_import
 from kpis.importing.readers import read_rows
 from kpis.importing.rows import HEADER_ALIASES, ImportFileError
 from lib.fiscal import fiscal_year_label

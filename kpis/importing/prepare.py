@@ -1,8 +1,9 @@
-"""Yearly figures from a file: read the rows, validate all of them, then write all or nothing.
+"""Check every row of an import against the plan and say what would change, writing nothing.
 
-Reading (CSV here, .xlsx in kpis.importing.xlsx_reader) turns a file into RawRows; prepare_import checks every row
-against the plan and says what would change, writing nothing; apply_import writes a clean plan in one
-transaction, with history. The import command and the upload page both go through these three steps.
+An import is three steps, each in its own module: a reader (kpis.importing.readers) turns a file into
+RawRows; prepare_import (here) validates all of them and gives an ImportBatch of changes and errors;
+kpis.importing.apply writes a clean batch in one transaction, with history. The import command and the
+upload page both go through these three steps.
 """
 
 import unicodedata
@@ -10,13 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts import access
-from kpis.importing.rows import DATA_FIELDS, HEADER_ALIASES, RawRow, RowError, blank
+from kpis.importing.rows import HEADER_ALIASES, RawRow, RowError, blank
 from kpis.models import ActualValue, FiscalYear, Indicator, NextStep
 from lib.fiscal import parse_fiscal_year
 from lib.numbers import MISSING, NumberFormatError, format_decimal, parse_decimal
@@ -198,74 +197,6 @@ def prepare_import(
 
     plan.errors.sort(key=lambda e: e.line)
     return plan
-
-
-class ImportConflict(Exception):
-    """The stored values changed between checking and writing; str() is the message."""
-
-
-def apply_import(plan: ImportBatch, *, user=None, reason: str, approve: bool = False) -> int:
-    """Write a checked plan all or nothing, with history; returns the number of values written.
-
-    New and changed values become drafts (approved with approve=True, for the planning office only).
-    """
-    if not plan.ok:
-        raise ValueError("An import plan with errors cannot be applied.")
-    if approve and user is not None and not access.is_planning(user):
-        raise PermissionError(_("承認済みとして取り込めるのは政策企画課だけです。"))
-    if not plan.changes:
-        return 0
-    status = ActualValue.Status.APPROVED if approve else ActualValue.Status.DRAFT
-    now = timezone.now()
-    created, updated = [], []
-    for change in plan.changes:
-        record = change.record or ActualValue(indicator=change.indicator, fiscal_year=change.fiscal_year)
-        for name, (_before, after) in change.fields.items():
-            setattr(record, name, after)
-        record.status = status
-        record.entered_by = user
-        record.entered_at = now
-        if change.record is None:
-            created.append(record)
-        else:
-            updated.append(record)
-
-    try:
-        with transaction.atomic():
-            if updated:
-                # Optimistic locking: nobody may have saved these values since the plan was made.
-                current = dict(
-                    ActualValue.objects.select_for_update()
-                    .order_by(
-                        "pk"
-                    )  # the default ordering joins Indicator and its nullable measure: no FOR UPDATE
-                    .filter(pk__in=[record.pk for record in updated])
-                    .values_list("pk", "version")
-                )
-                if any(current.get(record.pk) != record.version for record in updated):
-                    raise ImportConflict(
-                        _("確認の後に他の利用者が値を変更しました。もう一度取り込んでください。")
-                    )
-                for record in updated:
-                    record.version += 1
-                bulk_update_with_history(
-                    updated,
-                    ActualValue,
-                    [*DATA_FIELDS, "status", "entered_by", "entered_at", "version"],
-                    default_user=user,
-                    default_change_reason=reason,
-                )
-            if created:
-                bulk_create_with_history(
-                    created, ActualValue, default_user=user, default_change_reason=reason
-                )
-    except IntegrityError as error:
-        for record in updated:
-            record.version -= 1
-        raise ImportConflict(
-            _("確認の後に他の利用者が同じ指標・年度の値を登録しました。もう一度取り込んでください。")
-        ) from error
-    return len(created) + len(updated)
 
 
 def describe(name: str, value) -> str:

@@ -1,0 +1,78 @@
+"""Write a clean ImportBatch: all rows or none, in one transaction, with history."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from kpis.importing.prepare import ImportBatch
+from kpis.importing.rows import DATA_FIELDS
+from kpis.models import ActualValue
+
+
+class ImportConflict(Exception):
+    """The stored values changed between checking and writing; str() is the message."""
+
+
+def apply_import(plan: ImportBatch, *, user=None, reason: str, approve: bool = False) -> int:
+    """Write a checked plan all or nothing, with history; returns the number of values written.
+
+    New and changed values become drafts (approved with approve=True, for the planning office only).
+    """
+    if not plan.ok:
+        raise ValueError("An import plan with errors cannot be applied.")
+    if approve and user is not None and not access.is_planning(user):
+        raise PermissionError(_("承認済みとして取り込めるのは政策企画課だけです。"))
+    if not plan.changes:
+        return 0
+    status = ActualValue.Status.APPROVED if approve else ActualValue.Status.DRAFT
+    now = timezone.now()
+    created, updated = [], []
+    for change in plan.changes:
+        record = change.record or ActualValue(indicator=change.indicator, fiscal_year=change.fiscal_year)
+        for name, (_before, after) in change.fields.items():
+            setattr(record, name, after)
+        record.status = status
+        record.entered_by = user
+        record.entered_at = now
+        if change.record is None:
+            created.append(record)
+        else:
+            updated.append(record)
+
+    try:
+        with transaction.atomic():
+            if updated:
+                # Optimistic locking: nobody may have saved these values since the plan was made.
+                current = dict(
+                    ActualValue.objects.select_for_update()
+                    .order_by(
+                        "pk"
+                    )  # the default ordering joins Indicator and its nullable measure: no FOR UPDATE
+                    .filter(pk__in=[record.pk for record in updated])
+                    .values_list("pk", "version")
+                )
+                if any(current.get(record.pk) != record.version for record in updated):
+                    raise ImportConflict(
+                        _("確認の後に他の利用者が値を変更しました。もう一度取り込んでください。")
+                    )
+                for record in updated:
+                    record.version += 1
+                bulk_update_with_history(
+                    updated,
+                    ActualValue,
+                    [*DATA_FIELDS, "status", "entered_by", "entered_at", "version"],
+                    default_user=user,
+                    default_change_reason=reason,
+                )
+            if created:
+                bulk_create_with_history(
+                    created, ActualValue, default_user=user, default_change_reason=reason
+                )
+    except IntegrityError as error:
+        for record in updated:
+            record.version -= 1
+        raise ImportConflict(
+            _("確認の後に他の利用者が同じ指標・年度の値を登録しました。もう一度取り込んでください。")
+        ) from error
+    return len(created) + len(updated)
