@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from accounts import access
 from kpis.importing.prepare import ImportBatch
 from kpis.importing.rows import DATA_FIELDS
 from kpis.models import ActualValue
