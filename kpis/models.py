@@ -1,7 +1,5 @@
 """Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -12,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
+from kpis.rules.achievement import Aggregation, Direction
 
 # Wide enough for 百万円 totals and survey scores alike; never float.
 NUMBER = {"max_digits": 20, "decimal_places": 6}
@@ -23,14 +22,9 @@ class Kind(models.TextChoices):
     KPI = "KPI", "KPI"
 
 
-class Direction(models.TextChoices):
-    HIGHER = "higher", _("高いほど良い")
-    LOWER = "lower", _("低いほど良い")
-
-
-class Aggregation(models.TextChoices):
-    ANNUAL = "annual", _("単年度")
-    CUMULATIVE = "cumulative", _("累計")
+# The values are kpis.rules.achievement's Direction and Aggregation; these are their labels.
+DIRECTION_CHOICES = [(Direction.HIGHER.value, _("高いほど良い")), (Direction.LOWER.value, _("低いほど良い"))]
+AGGREGATION_CHOICES = [(Aggregation.ANNUAL.value, _("単年度")), (Aggregation.CUMULATIVE.value, _("累計"))]
 
 
 class NextStep(models.TextChoices):
@@ -75,10 +69,10 @@ class Indicator(models.Model):
     name = models.CharField(_("名称"), max_length=300)
     unit = models.CharField(_("単位"), max_length=30, blank=True)
     direction = models.CharField(
-        _("方向"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
+        _("方向"), max_length=10, choices=DIRECTION_CHOICES, default=Direction.HIGHER.value
     )
     aggregation = models.CharField(
-        _("集計方法"), max_length=10, choices=Aggregation.choices, default=Aggregation.ANNUAL
+        _("集計方法"), max_length=10, choices=AGGREGATION_CHOICES, default=Aggregation.ANNUAL.value
     )
     baseline_year = models.PositiveSmallIntegerField(
         _("基準年度"), null=True, blank=True, validators=YEAR_VALIDATORS
@@ -290,15 +284,6 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.department} {self.fiscal_year}: {self.get_state_display()}"
-
-
-DEFAULT_GRADE_BANDS = (
-    # label, name, lower bound, description, colour (distinguishable without colour: the label is always shown)
-    ("A", "順調", Decimal("100.0"), "達成率100％以上", "#1a7f37"),
-    ("B+", "概ね順調", Decimal("80.0"), "達成率80％以上100％未満", "#2f6fb3"),
-    ("B", "やや遅れ", Decimal("50.0"), "達成率50％以上80％未満", "#d9a400"),
-    ("C", "遅れ", None, "達成率50％未満", "#cf222e"),
-)
 
 
 @receiver(pre_create_historical_record)

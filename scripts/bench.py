@@ -89,10 +89,7 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
     from accounts.access import Role
     from goals.models import Department, Goal, Measure, Policy, Strategy
     from kpis.models import (
-        DEFAULT_GRADE_BANDS,
         ActualValue,
-        Aggregation,
-        Direction,
         ExpectedValue,
         FiscalYear,
         GradeBand,
@@ -102,6 +99,8 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
         Placement,
         Submission,
     )
+    from kpis.rules.achievement import Aggregation, Direction
+    from kpis.rules.scale import DEFAULT_GRADES
     from reviews.models import GoalEvaluation, Meeting, Opinion
 
     rng = random.Random(seed)
@@ -122,9 +121,14 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
         Strategy.objects.exclude(pk=strategy.pk).update(is_active=False)
         GradeBand.objects.bulk_create(
             GradeBand(
-                strategy=strategy, label=label, name=name, lower_bound=lower, description=text, colour=c
+                strategy=strategy,
+                label=g.label,
+                name=g.name,
+                lower_bound=g.lower_bound,
+                description=g.description,
+                colour=g.colour,
             )
-            for label, name, lower, text, c in DEFAULT_GRADE_BANDS
+            for g in DEFAULT_GRADES
         )
         Department.objects.bulk_create(
             Department(code=f"bench-{n:02d}", name=f"ベンチ第{n}課", order=n)

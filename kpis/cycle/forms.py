@@ -8,7 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.models import Department
 from kpis.cycle.services import REASON_MAX_LENGTH, RowInput
-from kpis.models import YEAR_VALIDATORS, Aggregation, Direction, FiscalYear, Indicator, NextStep
+from kpis.models import (
+    AGGREGATION_CHOICES,
+    DIRECTION_CHOICES,
+    YEAR_VALIDATORS,
+    FiscalYear,
+    Indicator,
+    NextStep,
+)
 from lib.numbers import NumberFormatError, format_decimal, parse_decimal
 
 
@@ -132,8 +139,8 @@ class IndicatorForm(forms.Form):
         label=_("担当課"), queryset=Department.objects.all(), required=False, empty_label="―"
     )
     unit = forms.CharField(label=_("単位"), max_length=30, required=False)
-    direction = forms.ChoiceField(label=_("方向"), choices=Direction.choices)
-    aggregation = forms.ChoiceField(label=_("集計方法"), choices=Aggregation.choices)
+    direction = forms.ChoiceField(label=_("方向"), choices=DIRECTION_CHOICES)
+    aggregation = forms.ChoiceField(label=_("集計方法"), choices=AGGREGATION_CHOICES)
     baseline_year = forms.IntegerField(label=_("基準年度"), required=False, validators=YEAR_VALIDATORS)
     baseline_value = NumberField(label=_("基準値"))
     target_year = forms.IntegerField(label=_("目標年度"), required=False, validators=YEAR_VALIDATORS)

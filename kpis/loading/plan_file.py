@@ -14,7 +14,9 @@ from pathlib import Path
 from django.db import transaction
 
 from goals.models import Goal, Measure, Policy, Strategy, Vision
-from kpis.models import DEFAULT_GRADE_BANDS, Direction, FiscalYear, GradeBand, Indicator, Kind, Placement
+from kpis.models import FiscalYear, GradeBand, Indicator, Kind, Placement
+from kpis.rules.achievement import Direction
+from kpis.rules.scale import DEFAULT_GRADES
 
 FORMAT = "ami-strategy-plan/1"
 
@@ -101,13 +103,18 @@ class _Loader:
                 {"strategy": strategy, "number": _require(v, "number", where, int)},
                 {"theme": _require(v, "theme", where), "title": _require(v, "title", where)},
             )
-        for band_label, name, lower, description, colour in DEFAULT_GRADE_BANDS:
+        for grade in DEFAULT_GRADES:
             self.sync(
                 GradeBand,
-                {"strategy": strategy, "label": band_label},
+                {"strategy": strategy, "label": grade.label},
                 {},
-                {"name": name, "lower_bound": lower, "description": description, "colour": colour},
-                label=f"grade {band_label}",
+                {
+                    "name": grade.name,
+                    "lower_bound": grade.lower_bound,
+                    "description": grade.description,
+                    "colour": grade.colour,
+                },
+                label=f"grade {grade.label}",
             )
         for year in strategy.plan_years:
             self.sync(FiscalYear, {"strategy": strategy, "year": year}, {}, label=f"fiscal year {year}")
@@ -167,8 +174,8 @@ class _Loader:
         code = _require(k, "code", where)
         if code in self.indicators:
             raise PlanFormatError(f"{code}: 指標コードが重複しています")
-        direction = k.get("direction", Direction.HIGHER)
-        if direction not in Direction.values:
+        direction = k.get("direction", Direction.HIGHER.value)
+        if direction not in {choice.value for choice in Direction}:
             raise PlanFormatError(f"{code}: direction は higher か lower です: {direction!r}")
         indicator = self.sync(
             Indicator,

@@ -8,43 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.utils.translation import gettext
-
 from goals.models import Goal, Strategy
 from kpis.models import ActualValue, GradeBand, Indicator
 from kpis.rules import achievement
-from kpis.rules.achievement import NOT_EVALUABLE, Band, IndicatorSpec, YearResult
-
-
-@dataclass(frozen=True)
-class Scale:
-    """A strategy's grade bands: the pure bands for computing, the rows for labels and colours."""
-
-    bands: tuple[Band, ...]
-    rows: tuple[GradeBand, ...]
-
-    @property
-    def labels(self) -> list[str]:
-        return [band.label for band in self.bands] + [NOT_EVALUABLE]
-
-    def name_of(self, label: str) -> str:
-        for row in self.rows:
-            if row.label == label:
-                return row.name
-        return gettext("評価不能") if label == NOT_EVALUABLE else ""
-
-    def colour_of(self, label: str) -> str:
-        for row in self.rows:
-            if row.label == label:
-                return row.colour
-        return "#6e7781"
+from kpis.rules.achievement import IndicatorSpec, YearResult
+from kpis.rules.scale import Scale
 
 
 def scale_for(strategy: Strategy) -> Scale:
-    rows = tuple(GradeBand.objects.filter(strategy=strategy))
-    if not rows:
-        return Scale(achievement.DEFAULT_BANDS, ())
-    return Scale(tuple(Band(row.label, row.lower_bound) for row in rows), rows)
+    """The strategy's grade scale: its stored bands, or the default ones."""
+    return Scale.from_rows(GradeBand.objects.filter(strategy=strategy))
 
 
 def spec_for(indicator: Indicator) -> IndicatorSpec:

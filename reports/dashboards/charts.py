@@ -11,9 +11,10 @@ from collections.abc import Sequence
 import plotly.io as pio
 from django.utils.translation import gettext as _
 
-from kpis.models import DEFAULT_GRADE_BANDS
 from kpis.rules.achievement import NOT_EVALUABLE
-from kpis.rules.evaluation import Evaluation, Rollup, Scale
+from kpis.rules.evaluation import Evaluation, Rollup
+from kpis.rules.scale import Scale
+from lib.colours import INK
 from lib.fiscal import wareki
 from lib.numbers import format_decimal
 
@@ -22,7 +23,6 @@ FONT_FAMILY = (
     '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", '
     '"Yu Gothic UI", "Yu Gothic", Meiryo, sans-serif'
 )
-INK = "#1f2328"
 MUTED = "#57606a"
 GRID = "#d0d7de"
 EXPECTED_COLOUR = "#57606a"
@@ -47,39 +47,6 @@ CONFIG = {
         "hoverCompareCartesian",
     ],
 }
-
-
-def _luminance(colour: str) -> float | None:
-    """WCAG relative luminance of #RRGGBB (a colour computation, not a figure: float is fine here)."""
-    try:
-        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    except (ValueError, IndexError):
-        return None
-    red, green, blue = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-def text_colour_on(background: str) -> str:
-    """Dark ink or white text, whichever has the higher contrast ratio on a #RRGGBB background."""
-    back = _luminance(background)
-    if back is None:
-        return "#ffffff"
-
-    def contrast(text: float) -> float:
-        light, dark = max(back, text), min(back, text)
-        return (light + 0.05) / (dark + 0.05)
-
-    return INK if contrast(_luminance(INK)) > contrast(1.0) else "#ffffff"
-
-
-DEFAULT_COLOURS = {label: colour for label, _name, _bound, _text, colour in DEFAULT_GRADE_BANDS}
-
-
-def colour_of(scale: Scale, label: str) -> str:
-    """The band's colour (評価区分); the default bands' colours for a strategy that has none stored."""
-    if not scale.rows and label in DEFAULT_COLOURS:
-        return DEFAULT_COLOURS[label]
-    return scale.colour_of(label)
 
 
 def grade_text(scale: Scale, label: str) -> str:
@@ -164,7 +131,7 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
                 line={"color": INK, "width": 2},
                 marker={
                     "size": 12 if not compact else 9,
-                    "color": [colour_of(scale, r.grade) for _y, r in points],
+                    "color": [scale.colour_of(r.grade) for _y, r in points],
                     "line": {"color": INK, "width": 1},
                 },
                 text=[r.grade for _y, r in points],
@@ -243,7 +210,7 @@ def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dic
     figure = {"data": [], "layout": {}}
     for grade in scale.labels:
         counts = [rollup.counts.get(grade, 0) for _label, rollup in rows]
-        colour = colour_of(scale, grade)
+        colour = scale.colour_of(grade)
         figure["data"].append(
             dict(
                 type="bar",
@@ -255,7 +222,7 @@ def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dic
                 text=[str(c) if c else "" for c in counts],
                 textposition="inside",
                 insidetextanchor="middle",
-                textfont={"color": text_colour_on(colour)},
+                textfont={"color": scale.text_colour_of(grade)},
                 hovertemplate="%{y}<br>" + grade_text(scale, grade) + "：%{x}<extra></extra>",
             )
         )

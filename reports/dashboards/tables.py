@@ -8,7 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kpis.rules.evaluation import Evaluation, Scale
+from kpis.rules.evaluation import Evaluation
+from kpis.rules.scale import Scale
 from lib.fiscal import fiscal_year_label
 from lib.numbers import format_decimal
 from lib.templatetags.figures import grade_badge

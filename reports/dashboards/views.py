@@ -25,7 +25,8 @@ from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
 from kpis.rules.achievement import NOT_EVALUABLE
-from kpis.rules.evaluation import Evaluation, Scale, evaluate_indicator, rollup, scale_for
+from kpis.rules.evaluation import Evaluation, evaluate_indicator, rollup, scale_for
+from kpis.rules.scale import Scale
 from lib.csvsafe import csv_response
 from lib.fiscal import fiscal_year_label
 from lib.templatetags.figures import grade_class
@@ -441,10 +442,9 @@ def grade_css(request: HttpRequest) -> HttpResponse:
     lines = []
     for label in scale.labels if scale else []:
         css = grade_class(label)
-        colour = charts.colour_of(scale, label)
-        if colour:
-            text = charts.text_colour_on(colour)
-            lines.append(f".grade-{css} {{ background: {colour}; color: {text}; }}")
+        lines.append(
+            f".grade-{css} {{ background: {scale.colour_of(label)}; color: {scale.text_colour_of(label)}; }}"
+        )
     response = HttpResponse("\n".join(lines) + "\n", content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "max-age=300"
     return response

@@ -26,7 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from goals.models import Goal, Measure, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, NextStep, Placement
 from kpis.rules.achievement import NOT_EVALUABLE
-from kpis.rules.evaluation import Evaluation, Rollup, Scale, evaluate_all, rollup, rollup_by_goal, scale_for
+from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup, rollup_by_goal, scale_for
+from kpis.rules.scale import Scale
 from lib.csvsafe import neutralise_formula
 from lib.fiscal import fiscal_year_label, wareki, wareki_with_seireki
 from lib.numbers import MISSING
@@ -138,28 +139,24 @@ def put_number(
     return apply_style(cell, **styles(font, fill, RIGHT, border, fmt))
 
 
+def excel_colour(colour: str) -> str:
+    """#1a7f37 → 1A7F37, as openpyxl takes colours."""
+    return colour.lstrip("#").upper()
+
+
 def grade_style(label: str, scale: Scale, cache: dict = {}) -> tuple:  # noqa: B006 — a deliberate cache
-    colour = scale.colour_of(label).lstrip("#").upper()
-    if len(colour) != 6:
+    fill, text = excel_colour(scale.colour_of(label)), excel_colour(scale.text_colour_of(label))
+    if len(fill) != 6:
         return None, None
-    if colour not in cache:
-        cache[colour] = (
-            PatternFill(fill_type="solid", fgColor=colour),
-            Font(bold=True, color=contrasting_text(colour)),
-        )
-    return cache[colour]
+    if (fill, text) not in cache:
+        cache[fill, text] = (PatternFill(fill_type="solid", fgColor=fill), Font(bold=True, color=text))
+    return cache[fill, text]
 
 
 def put_grade(ws: Worksheet, row: int, column: int, label: str, scale: Scale, border=BORDER):
     """The grade by its letter and by the band's fill colour."""
     fill, font = grade_style(label, scale)
     return put_text(ws, row, column, label, font=font, alignment=CENTER, fill=fill, border=border)
-
-
-def contrasting_text(colour: str) -> str:
-    red, green, blue = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
-    luminance = 0.299 * red + 0.587 * green + 0.114 * blue
-    return "000000" if luminance > 150 else "FFFFFF"
 
 
 def display_width(text: str) -> int:
@@ -537,9 +534,7 @@ def write_scale(ws: Worksheet, row: int, scale: Scale) -> int:
     for column in range(5, 8):
         header_cell(ws, row, column, "")
     ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=7)
-    rows = [(r.label, r.name, r.lower_bound, r.description) for r in scale.rows] or [
-        (band.label, scale.name_of(band.label), band.lower_bound, "") for band in scale.bands
-    ]
+    rows = [(grade.label, grade.name, grade.lower_bound, grade.description) for grade in scale.grades]
     rows.append((NOT_EVALUABLE, _("評価不能"), None, _("実績値または期待値がない")))
     for label, name, lower, description in rows:
         row += 1
@@ -604,7 +599,7 @@ def add_grade_chart(ws: Worksheet, data: ReviewData, counts_top: int, anchor_row
     chart.add_data(values, titles_from_data=True)
     chart.set_categories(categories)
     for series, label in zip(chart.series, labels, strict=False):
-        colour = data.scale.colour_of(label).lstrip("#").upper()
+        colour = excel_colour(data.scale.colour_of(label))
         series.graphicalProperties.solidFill = colour
         series.graphicalProperties.line.solidFill = colour
     chart.legend.position = "b"

@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 
 from goals.models import Goal, Measure, Policy, Strategy, Vision
 from kpis.loading.plan_file import PlanFormatError, load_plan
-from kpis.models import Direction, FiscalYear, GradeBand, Indicator, Kind, Placement
+from kpis.models import FiscalYear, GradeBand, Indicator, Kind, Placement
+from kpis.rules.achievement import Direction
 
 pytestmark = pytest.mark.django_db
 

@@ -110,9 +110,3 @@ def test_the_vendored_plotly_is_the_version_plotly_py_was_built_for():
     assert f"v{get_plotlyjs_version()}" in head
     assert (folder / "LICENSE").exists()
     assert get_plotlyjs_version() in (folder / "README.md").read_text(encoding="utf-8")
-
-
-def test_text_colour_reads_on_every_grade_colour():
-    assert charts.text_colour_on("#d9a400") == charts.INK
-    assert charts.text_colour_on("#1a7f37") == "#ffffff"
-    assert charts.text_colour_on("bogus") == "#ffffff"
