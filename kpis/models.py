@@ -1,7 +1,7 @@
 """Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.dispatch import receiver
 from django.urls import reverse
@@ -11,10 +11,12 @@ from simple_history.signals import pre_create_historical_record
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.rules.achievement import Aggregation, Direction
+from lib.fields import fiscal_year_field
 
 # Wide enough for 百万円 totals and survey scores alike; never float.
 NUMBER = {"max_digits": 20, "decimal_places": 6}
-YEAR_VALIDATORS = [MinValueValidator(1989), MaxValueValidator(2200)]
+# Plan order: a goal's KGIs before its KPIs, KPIs by measure and their place in it.
+INDICATOR_ORDER = ("goal__number", "kind", "measure__number", "order")
 
 
 class Kind(models.TextChoices):
@@ -38,9 +40,12 @@ class NextStep(models.TextChoices):
 
 
 class IndicatorQuerySet(models.QuerySet):
+    def in_plan_order(self):
+        return self.order_by(*INDICATOR_ORDER)
+
     def of_strategy(self, strategy):
         """Indicators of one strategy, in plan order (KGIs of a goal before its KPIs)."""
-        return self.filter(strategy=strategy).order_by("goal__number", "kind", "measure__number", "order")
+        return self.filter(strategy=strategy).in_plan_order()
 
     def with_figures(self):
         """Everything an achievement needs, in a fixed number of queries."""
@@ -74,13 +79,9 @@ class Indicator(models.Model):
     aggregation = models.CharField(
         _("集計方法"), max_length=10, choices=AGGREGATION_CHOICES, default=Aggregation.ANNUAL.value
     )
-    baseline_year = models.PositiveSmallIntegerField(
-        _("基準年度"), null=True, blank=True, validators=YEAR_VALIDATORS
-    )
+    baseline_year = fiscal_year_field(_("基準年度"), null=True, blank=True)
     baseline_value = models.DecimalField(_("基準値"), null=True, blank=True, **NUMBER)
-    target_year = models.PositiveSmallIntegerField(
-        _("目標年度"), null=True, blank=True, validators=YEAR_VALIDATORS
-    )
+    target_year = fiscal_year_field(_("目標年度"), null=True, blank=True)
     target_value = models.DecimalField(_("目標値"), null=True, blank=True, **NUMBER)
     source_mark = models.CharField(_("出典記号"), max_length=10, blank=True)
     source_note = models.CharField(_("出典"), max_length=300, blank=True)
@@ -104,7 +105,7 @@ class Indicator(models.Model):
     class Meta:
         verbose_name = _("指標")
         verbose_name_plural = _("指標")
-        ordering = ["goal__number", "kind", "measure__number", "order"]
+        ordering = list(INDICATOR_ORDER)
         constraints = [
             models.UniqueConstraint(fields=["strategy", "code"], name="indicator_code_unique"),
             models.CheckConstraint(
@@ -143,7 +144,7 @@ class ExpectedValue(models.Model):
     """An explicit 期待値 for one year; wins over the straight line from baseline to target."""
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="expected_values")
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("年度"))
     value = models.DecimalField(_("期待値"), **NUMBER)
     history = HistoricalRecords()
 
@@ -190,7 +191,7 @@ class FiscalYear(models.Model):
         LOCKED = "locked", _("確定（ロック）")
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="fiscal_years")
-    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    year = fiscal_year_field(_("年度"))
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.NOT_OPEN)
     history = HistoricalRecords()
 
@@ -217,7 +218,7 @@ class ActualValue(models.Model):
         APPROVED = "approved", _("承認済")
 
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="actuals")
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("年度"))
     value = models.DecimalField(_("実績値"), null=True, blank=True, **NUMBER)
     note = models.TextField(_("備考"), blank=True)
     cause_analysis = models.TextField(_("要因分析"), blank=True)
@@ -259,7 +260,7 @@ class Submission(models.Model):
 
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="submissions")
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="submissions")
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("年度"))
     state = models.CharField(_("状態"), max_length=12, choices=State.choices, default=State.NOT_STARTED)
     comment = models.TextField(_("審査コメント"), blank=True)
     submitted_by = models.ForeignKey(

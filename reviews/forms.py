@@ -34,9 +34,7 @@ class OpinionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["goal"].queryset = Goal.objects.filter(strategy=strategy).order_by("number")
         self.fields["goal"].empty_label = _("（計画全体または指標）")
-        self.fields["indicator"].queryset = Indicator.objects.filter(strategy=strategy).order_by(
-            "goal__number", "kind", "measure__number", "order"
-        )
+        self.fields["indicator"].queryset = Indicator.objects.filter(strategy=strategy).in_plan_order()
         self.fields["indicator"].empty_label = _("（計画全体または基本目標）")
 
     def clean(self):

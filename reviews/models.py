@@ -7,14 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from goals.models import Goal, Policy, Strategy
-from kpis.models import YEAR_VALIDATORS, Indicator, NextStep
+from kpis.models import Indicator, NextStep
+from lib.fields import fiscal_year_field
 
 
 class GoalEvaluation(models.Model):
     """The planning office's overall evaluation (総合評価) of one basic goal for one fiscal year."""
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="evaluations")
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("年度"))
     text = models.TextField(_("総合評価"))
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -36,7 +37,7 @@ class PolicyDirection(models.Model):
     """The direction of a policy's coming action, proposed from its KPIs' 今後の方向性."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="directions")
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("年度"))
     direction = models.CharField(_("今後の方向性"), max_length=10, choices=NextStep.choices)
     note = models.TextField(_("補足"), blank=True)
     updated_by = models.ForeignKey(
@@ -65,7 +66,7 @@ class Meeting(models.Model):
         OTHER = "other", _("その他")
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="meetings")
-    fiscal_year = models.PositiveSmallIntegerField(_("審議する年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("審議する年度"))
     body = models.CharField(_("会議体"), max_length=20, choices=Body.choices, default=Body.COUNCIL)
     name = models.CharField(_("会議名"), max_length=200)
     date = models.DateField(_("開催日"))
@@ -109,7 +110,7 @@ class Opinion(models.Model):
             return [cls.OPEN, cls.IN_PROGRESS]
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="opinions")
-    fiscal_year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    fiscal_year = fiscal_year_field(_("年度"))
     meeting = models.ForeignKey(
         Meeting, on_delete=models.PROTECT, related_name="opinions", verbose_name=_("会議")
     )

@@ -11,11 +11,11 @@ from kpis.cycle.services import REASON_MAX_LENGTH, RowInput
 from kpis.models import (
     AGGREGATION_CHOICES,
     DIRECTION_CHOICES,
-    YEAR_VALIDATORS,
     FiscalYear,
     Indicator,
     NextStep,
 )
+from lib.fields import fiscal_year_form_field
 from lib.numbers import NumberFormatError, format_decimal, parse_decimal
 
 
@@ -122,7 +122,7 @@ class ReturnForm(forms.Form):
 
 
 class FiscalYearStateForm(forms.Form):
-    year = forms.IntegerField(widget=forms.HiddenInput, validators=YEAR_VALIDATORS)
+    year = fiscal_year_form_field(widget=forms.HiddenInput)
     state = forms.ChoiceField(choices=FiscalYear.State.choices, widget=forms.HiddenInput)
     reason = forms.CharField(
         label=_("再開の理由"),
@@ -141,9 +141,9 @@ class IndicatorForm(forms.Form):
     unit = forms.CharField(label=_("単位"), max_length=30, required=False)
     direction = forms.ChoiceField(label=_("方向"), choices=DIRECTION_CHOICES)
     aggregation = forms.ChoiceField(label=_("集計方法"), choices=AGGREGATION_CHOICES)
-    baseline_year = forms.IntegerField(label=_("基準年度"), required=False, validators=YEAR_VALIDATORS)
+    baseline_year = fiscal_year_form_field(label=_("基準年度"), required=False)
     baseline_value = NumberField(label=_("基準値"))
-    target_year = forms.IntegerField(label=_("目標年度"), required=False, validators=YEAR_VALIDATORS)
+    target_year = fiscal_year_form_field(label=_("目標年度"), required=False)
     target_value = NumberField(label=_("目標値"))
     source_mark = forms.CharField(label=_("出典記号"), max_length=10, required=False)
     source_note = forms.CharField(label=_("出典"), max_length=300, required=False)
