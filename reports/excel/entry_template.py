@@ -16,9 +16,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from goals.models import Department, Strategy
 from kpis.models import Indicator, NextStep
 from kpis.rules.evaluation import evaluate_all, scale_for
-from lib.fiscal import fiscal_year_label
-from lib.numbers import MAX_INTEGER_DIGITS
-from reports.excel.workbook import (
+from lib.cells import (
     BOLD,
     BORDER,
     CENTER,
@@ -33,6 +31,8 @@ from reports.excel.workbook import (
     put_number,
     put_text,
 )
+from lib.fiscal import fiscal_year_label
+from lib.numbers import MAX_INTEGER_DIGITS
 
 INPUT_FILL = PatternFill(fill_type="solid", fgColor="FFF8D6")
 UNLOCKED = Protection(locked=False)

@@ -1,3 +1,5 @@
+"""The URLs of the reports page (/reports/, namespace "excel"): downloads and the import steps."""
+
 from django.urls import path
 
 from reports.excel import views

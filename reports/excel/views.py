@@ -1,107 +1,36 @@
-"""The reports page: the review workbook, department entry templates, and .xlsx / .csv import with preview.
+"""The reports page (/reports/): the review workbook, department entry templates, and .xlsx / .csv import
+with a preview. Who may do what is decided in accounts.access (can_download_review, can_use_templates,
+allowed_departments, import_department_ids).
 
-Access rules of this page (written here, once, on top of accounts.access):
-- the review workbook: the planning office and the expert council;
-- entry templates and imports: the planning office (any department) and staff (their own departments).
-
-An upload is checked (size, container), read and planned without writing anything; the bytes are kept in
-a private staging file named by a random token that only the uploading session knows (with their
-SHA-256 in the session), and read, checked and planned again on 確定, which writes all or nothing.
+An import goes 選択 → 確認 → 確定: the upload is checked (size, container) and read, then staged
+(kpis.importing.staging) under a token only this session knows; the preview reads and prepares it again
+without writing anything, and 確定 prepares it once more and writes all or nothing, refusing when the
+registered values changed since the preview (preview.batch_digest).
 """
 
-import hashlib
 import io
 import logging
 import os
-import secrets
-import tempfile
-import time
-from pathlib import Path
 
-from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts import access
 from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
 from kpis.importing.apply import ImportConflict, apply_import
-from kpis.importing.prepare import ImportBatch, describe, prepare_import
-from kpis.importing.readers import read_rows
-from kpis.importing.rows import ImportFileError
-from lib.fiscal import fiscal_year_label, fiscal_year_of
-from lib.uploads import UploadRefused, check_size, check_upload, human_size, max_upload_bytes
+from kpis.importing.prepare import ImportBatch, prepare_import
+from kpis.importing.readers import ImportFileError, read_rows
+from kpis.importing.staging import discard_staged, load_staged, stage
+from lib.uploads import UploadRefused, check_upload, human_size, max_upload_bytes
 from reports.excel.entry_template import build_entry_template, template_filename
+from reports.excel.forms import ConfirmForm, TemplateForm, UploadForm, YearForm
+from reports.excel.preview import batch_digest, change_rows
 from reports.excel.workbook import XLSX_CONTENT_TYPE, build_review_workbook
 
 logger = logging.getLogger("ami_strategy.imports")
-
-SESSION_KEY = "excel_import"
-STAGING_MAX_AGE = 60 * 60  # seconds a preview stays valid
-FIELD_LABELS = {
-    "value": gettext_lazy("実績値"),
-    "note": gettext_lazy("備考"),
-    "cause_analysis": gettext_lazy("要因分析"),
-    "next_step": gettext_lazy("今後の方向性"),
-}
-
-
-# --- forms -------------------------------------------------------------------------------------------
-
-
-def default_year(strategy: Strategy) -> int:
-    """The year under review: the fiscal year that closed last, within the plan."""
-    year = fiscal_year_of(timezone.localdate()) - 1
-    return min(max(year, strategy.first_year), strategy.last_year)
-
-
-class YearForm(forms.Form):
-    fiscal_year = forms.TypedChoiceField(label=gettext_lazy("年度"), coerce=int)
-
-    def __init__(self, *args, strategy: Strategy, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["fiscal_year"].choices = [(year, fiscal_year_label(year)) for year in strategy.plan_years]
-        self.fields["fiscal_year"].initial = default_year(strategy)
-
-
-class TemplateForm(YearForm):
-    department = forms.ModelChoiceField(
-        label=gettext_lazy("担当課"),
-        queryset=Department.objects.none(),
-        to_field_name="code",
-        required=False,
-        empty_label=gettext_lazy("すべての指標"),
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = access.allowed_departments(user)
-        if not access.is_planning(user):
-            # Staff choose one of their own departments; "every indicator" is the planning office's.
-            self.fields["department"].required = True
-            self.fields["department"].empty_label = None
-
-
-class UploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("ファイル（.xlsx または .csv）"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        try:
-            check_size(upload.size)
-        except UploadRefused as refused:
-            raise forms.ValidationError(str(refused)) from refused
-        return upload
-
-
-class ConfirmForm(forms.Form):
-    digest = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    approve = forms.BooleanField(label=gettext_lazy("承認済みとして取り込む（政策企画課）"), required=False)
 
 
 # --- pages -------------------------------------------------------------------------------------------
@@ -198,6 +127,7 @@ def upload_context(form) -> dict:
 
 
 def batch_for(request: HttpRequest, strategy: Strategy, filename: str, data: bytes) -> ImportBatch:
+    """The staged file checked, read and prepared again for this user (nothing is written)."""
     check_upload(filename, data)
     rows = read_rows(filename, data)
     return prepare_import(
@@ -205,29 +135,43 @@ def batch_for(request: HttpRequest, strategy: Strategy, filename: str, data: byt
     )
 
 
+def batch_or_refusal(
+    request: HttpRequest, strategy: Strategy, filename: str, data: bytes
+) -> ImportBatch | HttpResponse:
+    """The batch of a staged file; a file that no longer passes is dropped, back to the upload."""
+    try:
+        return batch_for(request, strategy, filename, data)
+    except (UploadRefused, ImportFileError) as problem:
+        discard_staged(request)
+        messages.error(request, str(problem))
+        return redirect("excel:import_upload")
+
+
+def nothing_staged(request: HttpRequest) -> HttpResponse:
+    """Back to the upload: this session has no (valid) staged file under that token."""
+    messages.error(request, _("確認できる取込ファイルがありません。もう一度アップロードしてください。"))
+    return redirect("excel:import_upload")
+
+
 @access.require(access.can_use_templates)
 def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     strategy = current_strategy_or_404(request)
     staged = load_staged(request, token)
     if staged is None:
-        messages.error(request, _("確認できる取込ファイルがありません。もう一度アップロードしてください。"))
-        return redirect("excel:import_upload")
+        return nothing_staged(request)
     filename, data = staged
-    try:
-        plan = batch_for(request, strategy, filename, data)
-    except (UploadRefused, ImportFileError) as problem:
-        discard_staged(request)
-        messages.error(request, str(problem))
-        return redirect("excel:import_upload")
+    batch = batch_or_refusal(request, strategy, filename, data)
+    if isinstance(batch, HttpResponse):
+        return batch
     context = {
         "filename": filename,
         "token": token,
-        "plan": plan,
-        "changes": change_rows(plan),
-        "form": ConfirmForm(initial={"digest": batch_digest(plan)}),
+        "plan": batch,  # the template's name for the batch
+        "changes": change_rows(batch),
+        "form": ConfirmForm(initial={"digest": batch_digest(batch)}),
         "may_approve": access.is_planning(request.user),
     }
-    return render(request, "excel/import_preview.html", context, status=200 if plan.ok else 422)
+    return render(request, "excel/import_preview.html", context, status=200 if batch.ok else 422)
 
 
 @access.require(access.can_use_templates)
@@ -237,32 +181,35 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     strategy = current_strategy_or_404(request)
     staged = load_staged(request, token)
     if staged is None:
-        messages.error(request, _("確認できる取込ファイルがありません。もう一度アップロードしてください。"))
-        return redirect("excel:import_upload")
+        return nothing_staged(request)
     filename, data = staged
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         return redirect("excel:import_preview", token=token)
-    try:
-        plan = batch_for(request, strategy, filename, data)
-    except (UploadRefused, ImportFileError) as problem:
-        discard_staged(request)
-        messages.error(request, str(problem))
-        return redirect("excel:import_upload")
-    if not plan.ok:
+    batch = batch_or_refusal(request, strategy, filename, data)
+    if isinstance(batch, HttpResponse):
+        return batch
+    if not batch.ok:
         messages.error(
             request, _("エラーがあるため取り込めません。ファイルを直してもう一度アップロードしてください。")
         )
         return redirect("excel:import_preview", token=token)
-    if form.cleaned_data["digest"] != batch_digest(plan):
+    if form.cleaned_data["digest"] != batch_digest(batch):
         messages.error(
             request, _("確認の後に登録済みの値が変わりました。変更内容をもう一度確かめてください。")
         )
         return redirect("excel:import_preview", token=token)
-    approve = form.cleaned_data["approve"] and access.is_planning(request.user)
+    return apply_confirmed(request, token, filename, batch, form.cleaned_data["approve"])
+
+
+def apply_confirmed(
+    request: HttpRequest, token: str, filename: str, batch: ImportBatch, approve: bool
+) -> HttpResponse:
+    """Write the confirmed batch (approved only by the planning office) and drop the staged file."""
+    approve = approve and access.is_planning(request.user)
     try:
         written = apply_import(
-            plan, user=request.user, reason=_("ファイル取込: %(name)s") % {"name": filename}, approve=approve
+            batch, user=request.user, reason=_("ファイル取込: %(name)s") % {"name": filename}, approve=approve
         )
     except ImportConflict as conflict:
         messages.error(request, str(conflict))
@@ -275,101 +222,3 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
         done = _("%(count)s件の値を取り込みました（下書き）。")
     messages.success(request, done % {"count": written})
     return redirect("excel:reports")
-
-
-def change_rows(plan: ImportBatch) -> list[dict]:
-    rows = []
-    for change in plan.changes:
-        for name, (before, after) in change.fields.items():
-            rows.append(
-                {
-                    "line": change.line,
-                    "indicator": change.indicator,
-                    "fiscal_year": change.fiscal_year,
-                    "field": FIELD_LABELS.get(name, name),
-                    "before": describe(name, before),
-                    "after": describe(name, after),
-                    "new": change.record is None,
-                }
-            )
-    return rows
-
-
-def batch_digest(plan: ImportBatch) -> str:
-    """A fingerprint of what the preview showed; 確定 refuses when the plan has changed since."""
-    parts = [
-        f"{change.indicator.pk}|{change.fiscal_year}|{name}|{before!r}|{after!r}"
-        for change in plan.changes
-        for name, (before, after) in sorted(change.fields.items())
-    ]
-    return hashlib.sha256("\n".join(sorted(parts)).encode()).hexdigest()
-
-
-# --- staging -----------------------------------------------------------------------------------------
-
-
-def staging_dir() -> Path:
-    configured = getattr(settings, "IMPORT_STAGING_DIR", None)
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "ami-strategy-imports"
-
-
-def stage(request: HttpRequest, filename: str, data: bytes) -> str:
-    """Keep an upload for its preview and confirmation; one per session, the previous one is dropped."""
-    discard_staged(request)
-    directory = staging_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    remove_stale(directory)
-    token = secrets.token_urlsafe(32)
-    path = directory / f"{token}.upload"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    request.session[SESSION_KEY] = {
-        "token": token,
-        "filename": filename,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "user": request.user.pk,
-        "at": time.time(),
-    }
-    return token
-
-
-def load_staged(request: HttpRequest, token: str) -> tuple[str, bytes] | None:
-    """The staged upload of this session and user, unchanged and not expired; else None."""
-    entry = request.session.get(SESSION_KEY)
-    if not entry or not secrets.compare_digest(str(entry.get("token", "")), token):
-        return None
-    if entry.get("user") != request.user.pk or time.time() - entry.get("at", 0) > STAGING_MAX_AGE:
-        discard_staged(request)
-        return None
-    try:
-        data = (staging_dir() / f"{entry['token']}.upload").read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        discard_staged(request)
-        return None
-    return entry["filename"], data
-
-
-def discard_staged(request: HttpRequest) -> None:
-    entry = request.session.pop(SESSION_KEY, None)
-    if (
-        entry
-        and isinstance(entry.get("token"), str)
-        and entry["token"].replace("-", "").replace("_", "").isalnum()
-    ):
-        try:
-            (staging_dir() / f"{entry['token']}.upload").unlink(missing_ok=True)
-        except OSError:
-            pass
-
-
-def remove_stale(directory: Path) -> None:
-    cutoff = time.time() - STAGING_MAX_AGE
-    for path in directory.glob("*.upload"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue

@@ -1,0 +1,210 @@
+"""Writing openpyxl cells safely and readably: text that is never a formula, numbers with fitting formats,
+shared styles, Japanese-aware column widths and row heights, and the A3 print setup.
+
+Nothing here knows the plan or its indicators; the workbooks built on it pass in values and colours.
+"""
+
+import unicodedata
+from collections import defaultdict
+from copy import copy
+from decimal import Decimal
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from lib.csvsafe import neutralise_formula
+from lib.numbers import MISSING
+
+# Excel refuses (with a repair prompt) a cell holding more text than this.
+MAX_CELL_TEXT = 32767
+
+THIN = Side(style="thin", color="9AA4AE")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill(fill_type="solid", fgColor="DCE6F0")
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+DEMO_FONT = Font(bold=True, color="B00020", size=12)
+WRAP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+RIGHT = Alignment(horizontal="right", vertical="top")
+MISSING_ALIGNMENT = Alignment(horizontal="center", vertical="top")
+
+
+# --- values and styles -------------------------------------------------------------------------------
+
+
+def safe_text(value) -> str:
+    """User text as a cell may hold it: no control characters, never a formula, not too long."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    return neutralise_formula(text)[:MAX_CELL_TEXT]
+
+
+def apply_style(cell, **attributes):
+    """Set a cell's styles through a per-workbook cache: openpyxl hashes every style it is given, which
+    costs more than everything else for thousands of rows."""
+    cache = cell.parent.parent.__dict__.setdefault("_style_cache", {})
+    key = tuple(
+        sorted((name, value if isinstance(value, str) else id(value)) for name, value in attributes.items())
+    )
+    cached = cache.get(key)
+    if cached is None:
+        for name, value in attributes.items():
+            setattr(cell, name, value)
+        # Keep the style objects alive so that their ids in the key stay theirs.
+        cache[key] = (copy(cell._style), tuple(attributes.values()))
+    else:
+        cell._style = copy(cached[0])
+    return cell
+
+
+def styles(font=None, fill=None, alignment=None, border=None, number_format=None) -> dict:
+    """The given styles as keyword arguments for apply_style (those left out are not set)."""
+    given = {
+        "font": font,
+        "fill": fill,
+        "alignment": alignment,
+        "border": border,
+        "number_format": number_format,
+    }
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def put_text(ws: Worksheet, row: int, column: int, value, font=None, alignment=WRAP, fill=None, border=None):
+    """A string cell (never a formula, whatever the text starts with)."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = "" if value is None else safe_text(value)
+    cell.data_type = "s"
+    return apply_style(cell, **styles(font, fill, alignment, border))
+
+
+def number_format(places: int) -> str:
+    return "#,##0" if places <= 0 else "#,##0." + "0" * places
+
+
+def places_for(value: Decimal, decimal_places: int | None) -> int:
+    """The indicator's display places, or the value's own decimals (as the `num` filter shows it)."""
+    if decimal_places is not None:
+        return decimal_places
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def put_number(
+    ws: Worksheet,
+    row: int,
+    column: int,
+    value,
+    decimal_places: int | None = None,
+    fmt=None,
+    font=None,
+    fill=None,
+    border=None,
+):
+    """A numeric cell with a format that fits the value; 「−」 when there is no value."""
+    cell = ws.cell(row=row, column=column)
+    if value is None:
+        cell.value = MISSING
+        cell.data_type = "s"
+        return apply_style(cell, **styles(font, fill, MISSING_ALIGNMENT, border))
+    value = Decimal(value)
+    normal = value.normalize()
+    # normalize() may give 1E+3: quantize back to an integer exponent so Excel reads a plain number.
+    cell.value = normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
+    fmt = fmt or number_format(places_for(value, decimal_places))
+    return apply_style(cell, **styles(font, fill, RIGHT, border, fmt))
+
+
+def header_cell(ws: Worksheet, row: int, column: int, text: str):
+    return put_text(ws, row, column, text, font=BOLD, alignment=CENTER, fill=HEADER_FILL, border=BORDER)
+
+
+# --- coloured bands ----------------------------------------------------------------------------------
+
+
+def excel_colour(colour: str) -> str:
+    """#1a7f37 → 1A7F37, as openpyxl takes colours."""
+    return colour.lstrip("#").upper()
+
+
+def band_style(colour: str, text_colour: str, cache: dict = {}) -> tuple:  # noqa: B006 — a deliberate cache
+    """The fill and bold font for a cell on a coloured band (#RRGGBB each); (None, None) for no colour."""
+    fill, text = excel_colour(colour), excel_colour(text_colour)
+    if len(fill) != 6:
+        return None, None
+    if (fill, text) not in cache:
+        cache[fill, text] = (PatternFill(fill_type="solid", fgColor=fill), Font(bold=True, color=text))
+    return cache[fill, text]
+
+
+def put_band(ws: Worksheet, row: int, column: int, text: str, colour: str, text_colour: str, border=BORDER):
+    """A short centred label on its band's fill colour, in the text colour that reads on it."""
+    fill, font = band_style(colour, text_colour)
+    return put_text(ws, row, column, text, font=font, alignment=CENTER, fill=fill, border=border)
+
+
+# --- sizes and printing ------------------------------------------------------------------------------
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs: full-width (Japanese) characters count as 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
+
+
+def cell_width(cell) -> int:
+    if cell.value is None:
+        return 0
+    if isinstance(cell.value, int | Decimal | float):
+        digits = len(f"{Decimal(cell.value):,f}")
+        return digits + 1
+    return max(display_width(line) for line in str(cell.value).split("\n"))
+
+
+def fit_columns(ws: Worksheet, first_row: int, caps: dict[int, int], minimum: int = 6, maximum: int = 60):
+    """Widths that fit Japanese text from `first_row` down; long text columns are capped and wrap."""
+    widths: dict[int, int] = defaultdict(int)
+    for row in ws.iter_rows(min_row=first_row):
+        for cell in row:
+            if cell.value is None or type(cell).__name__ == "MergedCell":
+                continue
+            widths[cell.column] = max(widths[cell.column], cell_width(cell))
+    for column, width in widths.items():
+        cap = caps.get(column, maximum)
+        ws.column_dimensions[get_column_letter(column)].width = max(minimum, min(cap, width + 2))
+
+
+def fit_rows(ws: Worksheet, first_row: int, last_row: int, line_height: float = 15.0):
+    """Row heights for wrapped text: neither Excel nor LibreOffice grows them when opening a file."""
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row):
+        lines = 1
+        for cell in row:
+            if (
+                not isinstance(cell.value, str)
+                or not cell.value
+                or not (cell.alignment and cell.alignment.wrap_text)
+            ):
+                continue
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+            usable = max(1, int(width * 0.9) - 1)  # LibreOffice's fonts run a little wider
+            lines = max(
+                lines, sum(-(-max(1, display_width(part)) // usable) for part in cell.value.split("\n"))
+            )
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = round(lines * line_height + 2, 1)
+
+
+def print_setup(ws: Worksheet, title_rows: str | None):
+    """A3 landscape, fitted to the page width, header rows on every page, page numbers in the footer."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddHeader.left.text = "&A"
+    ws.oddFooter.center.text = "&P / &N"

@@ -1,0 +1,129 @@
+"""What the review workbook (効果検証) shows, read in a fixed number of queries whatever the size of the plan:
+the goals, measures, policies and placements, every indicator's evaluation (from kpis.rules.evaluation)
+and the council's opinions with their responses.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from goals.models import Goal, Measure, Policy, Strategy
+from kpis.models import ActualValue, Indicator, Kind, Placement
+from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for
+from kpis.rules.scale import Scale
+from lib.fiscal import wareki
+from reviews.queries import opinions_by_goal, opinions_by_indicator
+
+
+def _opinion_texts(opinions) -> tuple[str, str]:
+    """The opinions (with year, meeting and speaker) and their responses (with the follow-up state)."""
+    said, answered = [], []
+    for opinion in opinions:
+        said.append(
+            f"［{wareki(opinion.fiscal_year)} {opinion.meeting.name}・{opinion.speaker}］{opinion.text}"
+        )
+        answer = opinion.response or opinion.follow_up_reason or "−"
+        answered.append(f"［{opinion.get_follow_up_display()}］{answer}")
+    return "\n".join(said), "\n".join(answered)
+
+
+def opinions_for(strategy: Strategy, fiscal_year: int) -> dict[int, tuple[str, str]]:
+    """Per indicator id, the council's opinions carried into this year (its own, last year's, older open
+    ones) and the responses (対応方針) with their follow-up state."""
+    return {
+        pk: _opinion_texts(opinions) for pk, opinions in opinions_by_indicator(strategy, fiscal_year).items()
+    }
+
+
+def goal_opinions_for(strategy: Strategy, fiscal_year: int) -> dict[int | None, tuple[str, str]]:
+    """The same for opinions on a whole goal (key: goal id) or on the whole plan (key: None)."""
+    return {
+        key: _opinion_texts(opinions) for key, opinions in opinions_by_goal(strategy, fiscal_year).items()
+    }
+
+
+@dataclass
+class ReviewData:
+    """Everything the workbook shows, read in a fixed number of queries."""
+
+    strategy: Strategy
+    fiscal_year: int
+    scale: Scale
+    goals: list[Goal]
+    measures: dict[int, list[Measure]]  # goal id → measures
+    policies: dict[int, list[Policy]]  # measure id → policies
+    placements: dict[int, list[Placement]]  # policy id → placements
+    evaluations: dict[int, Evaluation]  # indicator id → evaluation
+    opinions: dict[int, tuple[str, str]] = field(default_factory=dict)
+    goal_opinions: dict[int | None, tuple[str, str]] = field(default_factory=dict)
+
+    def kgis(self, goal: Goal) -> list[Evaluation]:
+        return [
+            e
+            for e in self.evaluations.values()
+            if e.indicator.goal_id == goal.pk and e.indicator.kind == Kind.KGI
+        ]
+
+    def kpis(self) -> list[Evaluation]:
+        return [e for e in self.evaluations.values() if e.indicator.kind == Kind.KPI]
+
+    def kpi_rollups(self) -> list[tuple[Goal, Rollup]]:
+        # An indicator belongs to its home goal, so a 【再掲】 KPI is counted once, where it first appears.
+        return rollup_by_goal(self.kpis(), self.goals, self.fiscal_year, self.scale)
+
+    def unplaced_kpis(self, measure: Measure) -> list[Evaluation]:
+        placed = {p.indicator_id for items in self.placements.values() for p in items}
+        return [
+            e
+            for e in self.evaluations.values()
+            if e.indicator.kind == Kind.KPI
+            and e.indicator.measure_id == measure.pk
+            and e.indicator.pk not in placed
+        ]
+
+    def unapproved_count(self) -> int:
+        """The year's figures that are entered but not yet approved (入力中・提出済)."""
+        return sum(
+            1
+            for e in self.evaluations.values()
+            if (record := e.record(self.fiscal_year)) is not None
+            and record.value is not None
+            and record.status != ActualValue.Status.APPROVED
+        )
+
+
+def review_data(strategy: Strategy, fiscal_year: int) -> ReviewData:
+    """The review data of one plan year; ValueError for a year outside the plan."""
+    if fiscal_year not in strategy.plan_years:
+        raise ValueError(
+            _("%(year)s は計画期間（%(first)s〜%(last)s年度）の外です。")
+            % {"year": fiscal_year, "first": strategy.first_year, "last": strategy.last_year}
+        )
+    scale = scale_for(strategy)
+    indicators = Indicator.objects.of_strategy(strategy).with_figures()
+    evaluations = {e.indicator.pk: e for e in evaluate_all(indicators, strategy, scale=scale)}
+    goals = list(Goal.objects.filter(strategy=strategy).order_by("number"))
+    measures: dict[int, list[Measure]] = defaultdict(list)
+    for measure in Measure.objects.filter(goal__strategy=strategy).order_by("goal__number", "number"):
+        measures[measure.goal_id].append(measure)
+    policies: dict[int, list[Policy]] = defaultdict(list)
+    for policy in Policy.objects.filter(measure__goal__strategy=strategy).order_by("measure_id", "number"):
+        policies[policy.measure_id].append(policy)
+    placements: dict[int, list[Placement]] = defaultdict(list)
+    for placement in Placement.objects.filter(policy__measure__goal__strategy=strategy).order_by(
+        "policy_id", "order", "pk"
+    ):
+        placements[placement.policy_id].append(placement)
+    return ReviewData(
+        strategy=strategy,
+        fiscal_year=fiscal_year,
+        scale=scale,
+        goals=goals,
+        measures=measures,
+        policies=policies,
+        placements=placements,
+        evaluations=evaluations,
+        opinions=opinions_for(strategy, fiscal_year),
+        goal_opinions=goal_opinions_for(strategy, fiscal_year),
+    )
