@@ -43,21 +43,30 @@ def parse_decimal(text: str | int | Decimal | None) -> Decimal | None:
     """
     if text is None:
         return None
-    if isinstance(text, bool):
-        raise NumberFormatError(f"数値として読めません: {text!r}")
-    if isinstance(text, int):
-        return _within_limits(Decimal(text), text)
-    if isinstance(text, float):
-        if not math.isfinite(text):
-            raise NumberFormatError(f"数値として読めません: {text!r}")
-        return _within_limits(Decimal(repr(text)), text)
-    if isinstance(text, Decimal):
-        if not text.is_finite():
-            raise NumberFormatError(f"数値として読めません: {text!r}")
-        return _within_limits(text, text)
-    if not isinstance(text, str):
-        raise NumberFormatError(f"数値として読めません: {type(text).__name__}")
+    if isinstance(text, str):
+        return _parse_text(text)
+    return _parse_cell_value(text)
 
+
+def _parse_cell_value(value: object) -> Decimal:
+    """A number a spreadsheet cell holds as a number (int, float, Decimal), within the limits."""
+    if isinstance(value, bool):
+        raise NumberFormatError(f"数値として読めません: {value!r}")
+    if isinstance(value, int):
+        return _within_limits(Decimal(value), value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NumberFormatError(f"数値として読めません: {value!r}")
+        return _within_limits(Decimal(repr(value)), value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise NumberFormatError(f"数値として読めません: {value!r}")
+        return _within_limits(value, value)
+    raise NumberFormatError(f"数値として読めません: {type(value).__name__}")
+
+
+def _parse_text(text: str) -> Decimal | None:
+    """A number as staff type it (full-width digits, △ or − for minus, thousands commas); None if empty."""
     stripped = text.strip()
     if not stripped:
         return None

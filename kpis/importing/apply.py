@@ -15,21 +15,28 @@ class ImportConflict(Exception):
     """The stored values changed between checking and writing; str() is the message."""
 
 
-def apply_import(plan: ImportBatch, *, user=None, reason: str, approve: bool = False) -> int:
-    """Write a checked plan all or nothing, with history; returns the number of values written.
+def apply_import(batch: ImportBatch, *, user=None, reason: str, approve: bool = False) -> int:
+    """Write a checked batch all or nothing, with history; returns the number of values written.
 
     New and changed values become drafts (approved with approve=True, for the planning office only).
     """
-    if not plan.ok:
+    if not batch.ok:
         raise ValueError("An import plan with errors cannot be applied.")
     if approve and user is not None and not access.is_planning(user):
         raise PermissionError(_("承認済みとして取り込めるのは政策企画課だけです。"))
-    if not plan.changes:
+    if not batch.changes:
         return 0
     status = ActualValue.Status.APPROVED if approve else ActualValue.Status.DRAFT
+    created, updated = _records(batch, status=status, user=user)
+    _write(created, updated, user=user, reason=reason)
+    return len(created) + len(updated)
+
+
+def _records(batch: ImportBatch, *, status, user) -> tuple[list[ActualValue], list[ActualValue]]:
+    """The batch's changes applied to new and to stored values (unsaved): (created, updated)."""
     now = timezone.now()
     created, updated = [], []
-    for change in plan.changes:
+    for change in batch.changes:
         record = change.record or ActualValue(indicator=change.indicator, fiscal_year=change.fiscal_year)
         for name, (_before, after) in change.fields.items():
             setattr(record, name, after)
@@ -40,32 +47,15 @@ def apply_import(plan: ImportBatch, *, user=None, reason: str, approve: bool = F
             created.append(record)
         else:
             updated.append(record)
+    return created, updated
 
+
+def _write(created: list[ActualValue], updated: list[ActualValue], *, user, reason: str) -> None:
+    """Save every record in one transaction, or none; ImportConflict if another user got there first."""
     try:
         with transaction.atomic():
             if updated:
-                # Optimistic locking: nobody may have saved these values since the plan was made.
-                current = dict(
-                    ActualValue.objects.select_for_update()
-                    .order_by(
-                        "pk"
-                    )  # the default ordering joins Indicator and its nullable measure: no FOR UPDATE
-                    .filter(pk__in=[record.pk for record in updated])
-                    .values_list("pk", "version")
-                )
-                if any(current.get(record.pk) != record.version for record in updated):
-                    raise ImportConflict(
-                        _("確認の後に他の利用者が値を変更しました。もう一度取り込んでください。")
-                    )
-                for record in updated:
-                    record.version += 1
-                bulk_update_with_history(
-                    updated,
-                    ActualValue,
-                    [*DATA_FIELDS, "status", "entered_by", "entered_at", "version"],
-                    default_user=user,
-                    default_change_reason=reason,
-                )
+                _update(updated, user=user, reason=reason)
             if created:
                 bulk_create_with_history(
                     created, ActualValue, default_user=user, default_change_reason=reason
@@ -76,4 +66,30 @@ def apply_import(plan: ImportBatch, *, user=None, reason: str, approve: bool = F
         raise ImportConflict(
             _("確認の後に他の利用者が同じ指標・年度の値を登録しました。もう一度取り込んでください。")
         ) from error
-    return len(created) + len(updated)
+
+
+def _update(updated: list[ActualValue], *, user, reason: str) -> None:
+    """Save the changed stored values, each one version on, with history."""
+    _check_versions(updated)
+    for record in updated:
+        record.version += 1
+    bulk_update_with_history(
+        updated,
+        ActualValue,
+        [*DATA_FIELDS, "status", "entered_by", "entered_at", "version"],
+        default_user=user,
+        default_change_reason=reason,
+    )
+
+
+def _check_versions(updated: list[ActualValue]) -> None:
+    """Optimistic locking: nobody may have saved these values since the batch was checked."""
+    # The default ordering joins Indicator and its nullable measure, which FOR UPDATE refuses: order by pk.
+    current = dict(
+        ActualValue.objects.select_for_update()
+        .order_by("pk")
+        .filter(pk__in=[record.pk for record in updated])
+        .values_list("pk", "version")
+    )
+    if any(current.get(record.pk) != record.version for record in updated):
+        raise ImportConflict(_("確認の後に他の利用者が値を変更しました。もう一度取り込んでください。"))

@@ -65,6 +65,7 @@ class _NoHeader(Exception):
 
 
 def _read_sheet(ws) -> list[RawRow]:
+    """The data rows of one sheet; _NoHeader if none of its first rows is a header."""
     declared_rows = ws.max_row if isinstance(ws.max_row, int) else 0
     if declared_rows > MAX_SHEET_ROWS + HEADER_SEARCH_ROWS:
         raise _too_many_rows(ws.title)
@@ -72,7 +73,13 @@ def _read_sheet(ws) -> list[RawRow]:
         # openpyxl would stop at the declared last row; a file that understates it must not hide rows.
         ws.reset_dimensions()
     rows = ws.iter_rows(min_row=1, max_col=MAX_SHEET_COLUMNS)
-    mapping = header_line = None
+    header_line, header, mapping = _find_header(rows, ws.title)
+    # The same iterator goes on from the row under the header.
+    return _read_data(rows, ws.title, header_line, mapping, _column_names(header, mapping))
+
+
+def _find_header(rows, sheet: str) -> tuple[int, list[str], dict[str, int]]:
+    """(line, texts, field → column index) of the first header among the first rows; else _NoHeader."""
     first_error = None
     for line, cells in enumerate(rows, start=1):
         if line > HEADER_SEARCH_ROWS:
@@ -81,53 +88,67 @@ def _read_sheet(ws) -> list[RawRow]:
         if not any(texts):
             continue
         try:
-            mapping = map_header(texts)
+            return line, texts, map_header(texts)
         except ImportFileError as error:
             first_error = first_error or error
-            continue
-        header_line, header = line, texts
-        break
-    if mapping is None:
-        raise _NoHeader(
-            first_error
-            or ImportFileError(_("シート「%(sheet)s」に見出し行がありません。") % {"sheet": ws.title})
-        )
+    raise _NoHeader(
+        first_error or ImportFileError(_("シート「%(sheet)s」に見出し行がありません。") % {"sheet": sheet})
+    )
 
-    columns = {
+
+def _column_names(header: list[str], mapping: dict[str, int]) -> dict[str, str]:
+    """Field → the column as messages name it: 「I列（実績値）」."""
+    return {
         name: _("%(letter)s列（%(header)s）")
         % {"letter": get_column_letter(index + 1), "header": header[index]}
         for name, index in mapping.items()
     }
+
+
+def _read_data(
+    rows, sheet: str, header_line: int, mapping: dict[str, int], columns: dict[str, str]
+) -> list[RawRow]:
+    """The rows under the header that carry data; ImportFileError naming any formula or error cell."""
     result: list[RawRow] = []
     formulas: list[str] = []
     for line, cells in enumerate(rows, start=header_line + 1):
         if line - header_line > MAX_SHEET_ROWS:
-            raise _too_many_rows(ws.title)
-        values: dict[str, str | None] = {}
-        for name, index in mapping.items():
-            cell = cells[index] if index < len(cells) else None
-            if cell is None or cell.value is None:
-                values[name] = None
-                continue
-            coordinate = f"{get_column_letter(index + 1)}{line}"
-            if cell.data_type == "f":
-                formulas.append(f"{coordinate}（{str(cell.value)[:30]}）")
-                continue
-            if cell.data_type == "e":
-                formulas.append(f"{coordinate}（{cell.value}）")
-                continue
-            values[name] = cell_text(cell.value)
+            raise _too_many_rows(sheet)
+        values = _row_values(cells, line, mapping, formulas)
         # A template row left as it came (code and year only) carries nothing to import.
         if any(not blank(values.get(name)) for name in DATA_FIELDS):
             result.append(RawRow(line=line, cells=values, columns=columns))
     if formulas:
-        shown = "、".join(formulas[:MAX_REPORTED_CELLS])
-        more = len(formulas) - MAX_REPORTED_CELLS
-        raise ImportFileError(
-            _("数式やエラー値のセルは取り込めません。値を直接入力してください: %(cells)s") % {"cells": shown}
-            + (_("ほか%(count)sセル") % {"count": more} if more > 0 else "")
-        )
+        raise _formula_cells(formulas)
     return result
+
+
+def _row_values(cells, line: int, mapping: dict[str, int], formulas: list[str]) -> dict[str, str | None]:
+    """Field → the text of its cell in one row; a formula or error cell is added to formulas instead."""
+    values: dict[str, str | None] = {}
+    for name, index in mapping.items():
+        cell = cells[index] if index < len(cells) else None
+        if cell is None or cell.value is None:
+            values[name] = None
+            continue
+        coordinate = f"{get_column_letter(index + 1)}{line}"
+        if cell.data_type == "f":
+            formulas.append(f"{coordinate}（{str(cell.value)[:30]}）")
+            continue
+        if cell.data_type == "e":
+            formulas.append(f"{coordinate}（{cell.value}）")
+            continue
+        values[name] = cell_text(cell.value)
+    return values
+
+
+def _formula_cells(formulas: list[str]) -> ImportFileError:
+    shown = "、".join(formulas[:MAX_REPORTED_CELLS])
+    more = len(formulas) - MAX_REPORTED_CELLS
+    return ImportFileError(
+        _("数式やエラー値のセルは取り込めません。値を直接入力してください: %(cells)s") % {"cells": shown}
+        + (_("ほか%(count)sセル") % {"count": more} if more > 0 else "")
+    )
 
 
 def _too_many_rows(sheet: str) -> ImportFileError:

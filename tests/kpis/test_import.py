@@ -11,7 +11,7 @@ from kpis.importing.readers import read_rows
 from kpis.importing.rows import ImportFileError, RawRow, map_header
 from kpis.models import ActualValue, FiscalYear, Indicator
 from lib.fiscal import parse_fiscal_year
-from tests.factories import set_actual
+from tests.support.factories import set_actual
 
 pytestmark = pytest.mark.django_db
 
@@ -359,7 +359,7 @@ def test_text_that_is_not_a_fiscal_year_is_refused(text):
         parse_fiscal_year(text)
 
 
-def test_plan_import_with_excel_column_letters_names_the_letter(plan):
+def test_prepare_import_with_excel_column_letters_names_the_letter(plan):
     rows = [
         RawRow(
             line=5,
@@ -372,7 +372,7 @@ def test_plan_import_with_excel_column_letters_names_the_letter(plan):
     assert str(result.errors[0]).startswith("5行目 D: 数値として読めません")
 
 
-def test_apply_import_refuses_a_plan_with_errors(plan):
+def test_apply_import_refuses_a_batch_with_errors(plan):
     rows = [RawRow(line=2, cells={"code": "nope", "fiscal_year": "2025", "value": "1"}, columns={})]
     result = prepare_import(rows, strategy=plan)
     assert not result.ok
@@ -398,7 +398,7 @@ def test_apply_import_refuses_approval_by_staff(plan, users, open_2025):
     assert ActualValue.objects.count() == 0
 
 
-def test_plan_import_costs_the_same_queries_for_one_row_and_for_many(plan, django_assert_num_queries):
+def test_prepare_import_costs_the_same_queries_for_one_row_and_for_many(plan, django_assert_num_queries):
     codes = list(Indicator.objects.filter(strategy=plan).values_list("code", flat=True))
     many = [
         RawRow(line=n, cells={"code": code, "fiscal_year": str(year), "value": "1"}, columns={})
