@@ -80,240 +80,30 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
     the app's own saves would leave them); the rest is small. The measured fiscal year is the last one:
     the earlier years are locked and approved, the last one is open with a few drafts and submissions.
     """
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.db import transaction
     from django.utils import timezone
-    from simple_history.utils import bulk_create_with_history
 
-    from accounts.access import Role
-    from goals.models import Department, Goal, Measure, Policy, Strategy
-    from kpis.models import (
-        ActualValue,
-        ExpectedValue,
-        FiscalYear,
-        GradeBand,
-        Indicator,
-        Kind,
-        NextStep,
-        Placement,
-        Submission,
-    )
-    from kpis.rules.achievement import Aggregation, Direction
-    from kpis.rules.scale import DEFAULT_GRADES
-    from reviews.models import GoalEvaluation, Meeting, Opinion
+    from kpis.models import Kind
+    from reviews.models import Opinion
 
     rng = random.Random(seed)
     last_year = FIRST_YEAR + years - 1
     plan_years = list(range(FIRST_YEAR, last_year + 1))
-    User = get_user_model()
     now = timezone.now()
 
+    # The steps write in this order and draw from `rng` in this order: the same seed, the same plan.
     with transaction.atomic():
-        strategy = Strategy.objects.create(
-            code="bench",
-            name=f"ベンチマーク用合成計画（×{copies}）",
-            first_year=FIRST_YEAR,
-            last_year=last_year,
-            baseline_year=BASELINE_YEAR,
-            is_active=True,
-        )
-        Strategy.objects.exclude(pk=strategy.pk).update(is_active=False)
-        GradeBand.objects.bulk_create(
-            GradeBand(
-                strategy=strategy,
-                label=g.label,
-                name=g.name,
-                lower_bound=g.lower_bound,
-                description=g.description,
-                colour=g.colour,
-            )
-            for g in DEFAULT_GRADES
-        )
-        Department.objects.bulk_create(
-            Department(code=f"bench-{n:02d}", name=f"ベンチ第{n}課", order=n)
-            for n in range(1, departments + 1)
-        )
-        depts = list(Department.objects.filter(code__startswith="bench-").order_by("order"))
-
-        planning = User.objects.create_user("bench-planning", first_name="企画", last_name="ベンチ")
-        planning.groups.add(Group.objects.get(name=Role.PLANNING))
-        council = User.objects.create_user("bench-council", last_name="有識者")
-        council.groups.add(Group.objects.get(name=Role.COUNCIL))
-        staff_group = Group.objects.get(name=Role.STAFF)
-        for dept in depts:
-            user = User.objects.create_user(f"bench-staff-{dept.order:02d}")
-            user.groups.add(staff_group)
-            dept.members.add(user)
-
-        goals, policies_by_goal = [], {}
-        for g in range(1, 5):
-            goal = Goal.objects.create(
-                strategy=strategy, code=f"G{g}", number=g, title=f"基本目標{g}（合成）"
-            )
-            goals.append(goal)
-            for m in range(1, MEASURES_PER_GOAL + 1):
-                measure = Measure.objects.create(
-                    goal=goal, code=f"G{g}-M{m}", number=m, title=f"施策の方向{g}-{m}"
-                )
-                for p in range(1, POLICIES_PER_MEASURE + 1):
-                    policy = Policy.objects.create(
-                        measure=measure,
-                        code=f"G{g}-M{m}-P{p}",
-                        number=p,
-                        title=f"施策{g}-{m}-{p}",
-                        is_digital=(p == POLICIES_PER_MEASURE),
-                    )
-                    policies_by_goal.setdefault(g, []).append(policy)
-
-        # Indicators: KGIs per goal, then KPIs per measure, numbered within the measure.
-        specs = {}  # code -> (direction, aggregation, baseline, target, places)
-        indicators = []
-        for goal in goals:
-            g = goal.number
-            for n in range(1, share(REAL_KGIS * copies, 4, g - 1) + 1):
-                indicators.append(_indicator(Indicator, Kind.KGI, strategy, goal, None, f"G{g}-KGI{n}", n))
-            kpis = share(REAL_KPIS * copies, 4, g - 1)
-            for measure in goal.measures.order_by("number"):
-                for k in range(1, share(kpis, MEASURES_PER_GOAL, measure.number - 1) + 1):
-                    code = f"G{g}-M{measure.number}-K{k}"
-                    indicators.append(_indicator(Indicator, Kind.KPI, strategy, goal, measure, code, k))
-        for i, indicator in enumerate(indicators):
-            lower = i % 5 == 4
-            cumulative = i % 7 == 6
-            places = 1 if i % 10 == 3 else None
-            yearly = Decimal(rng.randint(50, 5000))
-            if cumulative:
-                baseline, target = Decimal(0), yearly * years
-            elif lower:
-                baseline, target = yearly, (yearly * Decimal(rng.randint(50, 90)) / 100).quantize(Decimal(1))
-            else:
-                baseline, target = (
-                    yearly,
-                    (yearly * Decimal(rng.randint(110, 160)) / 100).quantize(Decimal(1)),
-                )
-            indicator.direction = Direction.LOWER if lower else Direction.HIGHER
-            indicator.aggregation = Aggregation.CUMULATIVE if cumulative else Aggregation.ANNUAL
-            indicator.baseline_year, indicator.baseline_value = BASELINE_YEAR, baseline
-            indicator.target_year, indicator.target_value = last_year, target
-            indicator.decimal_places = places
-            indicator.department = depts[i % len(depts)]
-            specs[indicator.code] = (lower, cumulative, yearly, baseline, target, places)
-        bulk_create_with_history(indicators, Indicator, batch_size=1000, default_user=planning)
-        by_code = {i.code: i for i in Indicator.objects.filter(strategy=strategy)}
-
-        # Placements: each KPI under one policy of its measure; every 50th also 【再掲】 under the next goal.
-        policy_of = {p.code: p for ps in policies_by_goal.values() for p in ps}
-        placements = []
-        for code, indicator in by_code.items():
-            if indicator.kind != Kind.KPI:
-                continue
-            g, m, k = (int(part[1:]) for part in code.split("-"))
-            p = (k - 1) % POLICIES_PER_MEASURE + 1
-            placements.append(Placement(policy=policy_of[f"G{g}-M{m}-P{p}"], indicator=indicator, order=k))
-            if k % 50 == 0:
-                other = policies_by_goal[g % 4 + 1][k % len(policies_by_goal[g % 4 + 1])]
-                placements.append(
-                    Placement(policy=other, indicator=indicator, order=10000 + k, is_repost=True)
-                )
-        Placement.objects.bulk_create(placements, batch_size=2000)
-
-        # A few explicit expected values (they win over the straight line).
-        expected = [
-            ExpectedValue(indicator=by_code[code], fiscal_year=last_year - 1, value=spec[4])
-            for n, (code, spec) in enumerate(specs.items())
-            if n % 40 == 0 and not spec[1]
-        ]
-        bulk_create_with_history(expected, ExpectedValue, default_user=planning)
-
-        # One actual value for every indicator and year.
-        actuals = []
-        next_steps = list(NextStep.values)
-        for code, (lower, cumulative, yearly, baseline, target, places) in specs.items():
-            indicator = by_code[code]
-            for year in plan_years:
-                if cumulative:
-                    value = yearly * Decimal(rng.randint(60, 120)) / 100
-                else:
-                    line = baseline + (target - baseline) * (year - BASELINE_YEAR) / (
-                        last_year - BASELINE_YEAR
-                    )
-                    value = line * Decimal(rng.randint(60, 115) if not lower else rng.randint(90, 150)) / 100
-                value = value.quantize(Decimal("0.1") if places else Decimal(1))
-                status = ActualValue.Status.APPROVED
-                if year == last_year:
-                    status = rng.choices(
-                        [ActualValue.Status.APPROVED, ActualValue.Status.SUBMITTED, ActualValue.Status.DRAFT],
-                        [80, 15, 5],
-                    )[0]
-                noted = rng.random() < 0.3
-                actuals.append(
-                    ActualValue(
-                        indicator=indicator,
-                        fiscal_year=year,
-                        value=value,
-                        status=status,
-                        note="合成データ（ベンチマーク用）" if noted else "",
-                        cause_analysis="事業の周知が進み、参加者が増加した。" if noted else "",
-                        next_step=rng.choice(next_steps) if noted else "",
-                        entered_by=planning,
-                        entered_at=now,
-                    )
-                )
-        bulk_create_with_history(actuals, ActualValue, batch_size=2000, default_user=planning)
-
-        FiscalYear.objects.bulk_create(
-            FiscalYear(
-                strategy=strategy,
-                year=year,
-                state=FiscalYear.State.OPEN if year == last_year else FiscalYear.State.LOCKED,
-            )
-            for year in plan_years
-        )
-        open_states = [Submission.State.SUBMITTED, Submission.State.IN_PROGRESS, Submission.State.APPROVED]
-        Submission.objects.bulk_create(
-            Submission(
-                department=dept,
-                strategy=strategy,
-                fiscal_year=year,
-                state=Submission.State.APPROVED if year < last_year else open_states[dept.order % 3],
-                submitted_by=planning,
-                submitted_at=now,
-            )
-            for dept in depts
-            for year in plan_years
-        )
-
-        # Two council meetings: last year's (opinions carried over) and the measured year's.
-        some = list(by_code.values())[:: max(1, len(by_code) // 10)]
-        meetings = []
-        for year in (last_year - 1, last_year):
-            meeting = Meeting.objects.create(
-                strategy=strategy,
-                fiscal_year=year,
-                name=f"{year}年度 第1回 創生有識者会議（合成）",
-                date=f"{year + 1}-07-15",
-            )
-            meetings.append(meeting)
-            Opinion.objects.bulk_create(
-                Opinion(
-                    strategy=strategy,
-                    fiscal_year=year,
-                    meeting=meeting,
-                    goal=goals[n % 4] if n % 3 == 1 else None,
-                    indicator=some[n % len(some)] if n % 3 == 2 else None,
-                    speaker=f"委員{n + 1}",
-                    text="合成の意見です。" * 5,
-                    author=council,
-                    response="対応方針（合成）" if n % 2 else "",
-                    follow_up=Opinion.FollowUp.DONE if n % 2 else Opinion.FollowUp.OPEN,
-                )
-                for n in range(20)
-            )
-        GoalEvaluation.objects.bulk_create(
-            GoalEvaluation(goal=goal, fiscal_year=last_year, text="総合評価（合成）", updated_by=planning)
-            for goal in goals
-        )
+        strategy = _create_strategy(copies, last_year)
+        depts, planning, council = _create_departments_and_users(departments)
+        goals, policies_by_goal = _create_goals(strategy)
+        indicators = _new_indicators(strategy, goals, copies)
+        specs = _set_indicator_figures(indicators, depts, rng, years, last_year)
+        by_code = _save_indicators(indicators, strategy, planning)
+        placements = _create_placements(by_code, policies_by_goal)
+        _create_expected_values(specs, by_code, last_year, planning)
+        actuals = _create_actual_values(specs, by_code, plan_years, last_year, rng, planning, now)
+        _create_fiscal_years_and_submissions(strategy, depts, plan_years, last_year, planning, now)
+        meetings = _create_reviews(strategy, goals, by_code, last_year, council, planning)
 
     kpi = by_code[f"G2-M2-K{share(share(REAL_KPIS * copies, 4, 1), MEASURES_PER_GOAL, 1) // 2 or 1}"]
     return Plan(
@@ -334,6 +124,298 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
             "fiscal years": len(plan_years),
         },
     )
+
+
+def _create_strategy(copies: int, last_year: int):
+    """The synthetic strategy, made the only active one, with the default grade bands."""
+    from goals.models import Strategy
+    from kpis.models import GradeBand
+    from kpis.rules.scale import DEFAULT_GRADES
+
+    strategy = Strategy.objects.create(
+        code="bench",
+        name=f"ベンチマーク用合成計画（×{copies}）",
+        first_year=FIRST_YEAR,
+        last_year=last_year,
+        baseline_year=BASELINE_YEAR,
+        is_active=True,
+    )
+    Strategy.objects.exclude(pk=strategy.pk).update(is_active=False)
+    GradeBand.objects.bulk_create(
+        GradeBand(
+            strategy=strategy,
+            label=g.label,
+            name=g.name,
+            lower_bound=g.lower_bound,
+            description=g.description,
+            colour=g.colour,
+        )
+        for g in DEFAULT_GRADES
+    )
+    return strategy
+
+
+def _create_departments_and_users(departments: int):
+    """`departments` departments with one staff member each, the planning office and a council member."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from accounts.access import Role
+    from goals.models import Department
+
+    User = get_user_model()
+    Department.objects.bulk_create(
+        Department(code=f"bench-{n:02d}", name=f"ベンチ第{n}課", order=n) for n in range(1, departments + 1)
+    )
+    depts = list(Department.objects.filter(code__startswith="bench-").order_by("order"))
+
+    planning = User.objects.create_user("bench-planning", first_name="企画", last_name="ベンチ")
+    planning.groups.add(Group.objects.get(name=Role.PLANNING))
+    council = User.objects.create_user("bench-council", last_name="有識者")
+    council.groups.add(Group.objects.get(name=Role.COUNCIL))
+    staff_group = Group.objects.get(name=Role.STAFF)
+    for dept in depts:
+        user = User.objects.create_user(f"bench-staff-{dept.order:02d}")
+        user.groups.add(staff_group)
+        dept.members.add(user)
+    return depts, planning, council
+
+
+def _create_goals(strategy):
+    """Four goals, MEASURES_PER_GOAL measures each, POLICIES_PER_MEASURE policies each (the last digital).
+
+    Returns the goals and, by goal number, that goal's policies in order.
+    """
+    from goals.models import Goal, Measure, Policy
+
+    goals, policies_by_goal = [], {}
+    for g in range(1, 5):
+        goal = Goal.objects.create(strategy=strategy, code=f"G{g}", number=g, title=f"基本目標{g}（合成）")
+        goals.append(goal)
+        for m in range(1, MEASURES_PER_GOAL + 1):
+            measure = Measure.objects.create(
+                goal=goal, code=f"G{g}-M{m}", number=m, title=f"施策の方向{g}-{m}"
+            )
+            for p in range(1, POLICIES_PER_MEASURE + 1):
+                policy = Policy.objects.create(
+                    measure=measure,
+                    code=f"G{g}-M{m}-P{p}",
+                    number=p,
+                    title=f"施策{g}-{m}-{p}",
+                    is_digital=(p == POLICIES_PER_MEASURE),
+                )
+                policies_by_goal.setdefault(g, []).append(policy)
+    return goals, policies_by_goal
+
+
+def _new_indicators(strategy, goals, copies: int) -> list:
+    """The indicators, not yet saved: KGIs per goal, then KPIs per measure, numbered within the measure."""
+    from kpis.models import Indicator, Kind
+
+    indicators = []
+    for goal in goals:
+        g = goal.number
+        for n in range(1, share(REAL_KGIS * copies, 4, g - 1) + 1):
+            indicators.append(_indicator(Indicator, Kind.KGI, strategy, goal, None, f"G{g}-KGI{n}", n))
+        kpis = share(REAL_KPIS * copies, 4, g - 1)
+        for measure in goal.measures.order_by("number"):
+            for k in range(1, share(kpis, MEASURES_PER_GOAL, measure.number - 1) + 1):
+                code = f"G{g}-M{measure.number}-K{k}"
+                indicators.append(_indicator(Indicator, Kind.KPI, strategy, goal, measure, code, k))
+    return indicators
+
+
+def _set_indicator_figures(indicators: list, depts: list, rng, years: int, last_year: int) -> dict:
+    """Give each indicator its direction, aggregation, baseline, target, decimal places and department.
+
+    Returns, by indicator code, the spec its actual values are drawn from:
+    (lower, cumulative, yearly, baseline, target, places).
+    """
+    from kpis.rules.achievement import Aggregation, Direction
+
+    specs = {}
+    for i, indicator in enumerate(indicators):
+        lower = i % 5 == 4
+        cumulative = i % 7 == 6
+        places = 1 if i % 10 == 3 else None
+        yearly, baseline, target = _baseline_and_target(rng, lower, cumulative, years)
+        indicator.direction = Direction.LOWER if lower else Direction.HIGHER
+        indicator.aggregation = Aggregation.CUMULATIVE if cumulative else Aggregation.ANNUAL
+        indicator.baseline_year, indicator.baseline_value = BASELINE_YEAR, baseline
+        indicator.target_year, indicator.target_value = last_year, target
+        indicator.decimal_places = places
+        indicator.department = depts[i % len(depts)]
+        specs[indicator.code] = (lower, cumulative, yearly, baseline, target, places)
+    return specs
+
+
+def _baseline_and_target(rng, lower: bool, cumulative: bool, years: int) -> tuple[Decimal, Decimal, Decimal]:
+    """A yearly figure drawn from `rng`, and the baseline and target made from it: (yearly, baseline, target)."""
+    yearly = Decimal(rng.randint(50, 5000))
+    if cumulative:
+        return yearly, Decimal(0), yearly * years
+    if lower:
+        return yearly, yearly, (yearly * Decimal(rng.randint(50, 90)) / 100).quantize(Decimal(1))
+    return yearly, yearly, (yearly * Decimal(rng.randint(110, 160)) / 100).quantize(Decimal(1))
+
+
+def _save_indicators(indicators: list, strategy, planning) -> dict:
+    """Write the indicators (with their history rows); the saved ones by code."""
+    from simple_history.utils import bulk_create_with_history
+
+    from kpis.models import Indicator
+
+    bulk_create_with_history(indicators, Indicator, batch_size=1000, default_user=planning)
+    return {i.code: i for i in Indicator.objects.filter(strategy=strategy)}
+
+
+def _create_placements(by_code: dict, policies_by_goal: dict) -> list:
+    """Each KPI under one policy of its measure; every 50th also 【再掲】 under the next goal."""
+    from kpis.models import Kind, Placement
+
+    policy_of = {p.code: p for ps in policies_by_goal.values() for p in ps}
+    placements = []
+    for code, indicator in by_code.items():
+        if indicator.kind != Kind.KPI:
+            continue
+        g, m, k = (int(part[1:]) for part in code.split("-"))
+        p = (k - 1) % POLICIES_PER_MEASURE + 1
+        placements.append(Placement(policy=policy_of[f"G{g}-M{m}-P{p}"], indicator=indicator, order=k))
+        if k % 50 == 0:
+            other = policies_by_goal[g % 4 + 1][k % len(policies_by_goal[g % 4 + 1])]
+            placements.append(Placement(policy=other, indicator=indicator, order=10000 + k, is_repost=True))
+    Placement.objects.bulk_create(placements, batch_size=2000)
+    return placements
+
+
+def _create_expected_values(specs: dict, by_code: dict, last_year: int, planning) -> None:
+    """A few explicit expected values (they win over the straight line)."""
+    from simple_history.utils import bulk_create_with_history
+
+    from kpis.models import ExpectedValue
+
+    expected = [
+        ExpectedValue(indicator=by_code[code], fiscal_year=last_year - 1, value=spec[4])
+        for n, (code, spec) in enumerate(specs.items())
+        if n % 40 == 0 and not spec[1]
+    ]
+    bulk_create_with_history(expected, ExpectedValue, default_user=planning)
+
+
+def _create_actual_values(
+    specs: dict, by_code: dict, plan_years: list, last_year: int, rng, planning, now
+) -> list:
+    """One actual value for every indicator and year (with history rows); the last year's not all approved."""
+    from simple_history.utils import bulk_create_with_history
+
+    from kpis.models import ActualValue, NextStep
+
+    actuals = []
+    next_steps = list(NextStep.values)
+    for code, spec in specs.items():
+        indicator = by_code[code]
+        for year in plan_years:
+            value = _actual_figure(rng, spec, year, last_year)
+            status = ActualValue.Status.APPROVED
+            if year == last_year:
+                status = rng.choices(
+                    [ActualValue.Status.APPROVED, ActualValue.Status.SUBMITTED, ActualValue.Status.DRAFT],
+                    [80, 15, 5],
+                )[0]
+            noted = rng.random() < 0.3
+            actuals.append(
+                ActualValue(
+                    indicator=indicator,
+                    fiscal_year=year,
+                    value=value,
+                    status=status,
+                    note="合成データ（ベンチマーク用）" if noted else "",
+                    cause_analysis="事業の周知が進み、参加者が増加した。" if noted else "",
+                    next_step=rng.choice(next_steps) if noted else "",
+                    entered_by=planning,
+                    entered_at=now,
+                )
+            )
+    bulk_create_with_history(actuals, ActualValue, batch_size=2000, default_user=planning)
+    return actuals
+
+
+def _actual_figure(rng, spec: tuple, year: int, last_year: int) -> Decimal:
+    """An indicator's figure for `year`, drawn from `rng`: around its yearly figure, or its straight line."""
+    lower, cumulative, yearly, baseline, target, places = spec
+    if cumulative:
+        value = yearly * Decimal(rng.randint(60, 120)) / 100
+    else:
+        line = baseline + (target - baseline) * (year - BASELINE_YEAR) / (last_year - BASELINE_YEAR)
+        value = line * Decimal(rng.randint(60, 115) if not lower else rng.randint(90, 150)) / 100
+    return value.quantize(Decimal("0.1") if places else Decimal(1))
+
+
+def _create_fiscal_years_and_submissions(
+    strategy, depts: list, plan_years: list, last_year: int, planning, now
+) -> None:
+    """Earlier years locked and every department's submission approved; the last year open and under way."""
+    from kpis.models import FiscalYear, Submission
+
+    FiscalYear.objects.bulk_create(
+        FiscalYear(
+            strategy=strategy,
+            year=year,
+            state=FiscalYear.State.OPEN if year == last_year else FiscalYear.State.LOCKED,
+        )
+        for year in plan_years
+    )
+    open_states = [Submission.State.SUBMITTED, Submission.State.IN_PROGRESS, Submission.State.APPROVED]
+    Submission.objects.bulk_create(
+        Submission(
+            department=dept,
+            strategy=strategy,
+            fiscal_year=year,
+            state=Submission.State.APPROVED if year < last_year else open_states[dept.order % 3],
+            submitted_by=planning,
+            submitted_at=now,
+        )
+        for dept in depts
+        for year in plan_years
+    )
+
+
+def _create_reviews(strategy, goals: list, by_code: dict, last_year: int, council, planning) -> list:
+    """Two council meetings with 20 opinions each (last year's carried over, and the measured year's), and
+    the measured year's evaluation of every goal. Returns the meetings, the measured year's last.
+    """
+    from reviews.models import GoalEvaluation, Meeting, Opinion
+
+    some = list(by_code.values())[:: max(1, len(by_code) // 10)]
+    meetings = []
+    for year in (last_year - 1, last_year):
+        meeting = Meeting.objects.create(
+            strategy=strategy,
+            fiscal_year=year,
+            name=f"{year}年度 第1回 創生有識者会議（合成）",
+            date=f"{year + 1}-07-15",
+        )
+        meetings.append(meeting)
+        Opinion.objects.bulk_create(
+            Opinion(
+                strategy=strategy,
+                fiscal_year=year,
+                meeting=meeting,
+                goal=goals[n % 4] if n % 3 == 1 else None,
+                indicator=some[n % len(some)] if n % 3 == 2 else None,
+                speaker=f"委員{n + 1}",
+                text="合成の意見です。" * 5,
+                author=council,
+                response="対応方針（合成）" if n % 2 else "",
+                follow_up=Opinion.FollowUp.DONE if n % 2 else Opinion.FollowUp.OPEN,
+            )
+            for n in range(20)
+        )
+    GoalEvaluation.objects.bulk_create(
+        GoalEvaluation(goal=goal, fiscal_year=last_year, text="総合評価（合成）", updated_by=planning)
+        for goal in goals
+    )
+    return meetings
 
 
 def _indicator(Indicator, kind, strategy, goal, measure, code, order):

@@ -34,35 +34,52 @@ def parse_po(text: str) -> list[dict]:
             continue
         if entry is None:
             entry = {"line": number, "flags": set(), "msgstr": {}}
-        if stripped.startswith("#~"):
-            continue
-        if stripped.startswith("#,"):
-            entry["flags"].update(flag.strip() for flag in stripped[2:].split(","))
-            continue
-        if stripped.startswith("#"):
-            continue
-        if stripped.startswith('"'):
-            value = ast.literal_eval(stripped)
-            if key[0] == "msgstr":
-                entry["msgstr"][key[1]] += value
-            else:
-                entry[key[0]] += value
-            continue
-        keyword, _space, rest = stripped.partition(" ")
-        value = ast.literal_eval(rest)
-        if keyword.startswith("msgstr["):
-            key = ("msgstr", int(keyword[len("msgstr[") : -1]))
-            entry["msgstr"][key[1]] = value
-        elif keyword == "msgstr":
-            key = ("msgstr", None)
-            entry["msgstr"][None] = value
-        elif keyword in ("msgctxt", "msgid", "msgid_plural"):
-            key = (keyword, None)
-            entry[keyword] = value
-        else:
-            raise ValueError(f"line {number}: unexpected {keyword!r}")
+        key = _parse_po_line(entry, key, stripped, number)
     close()
     return entries
+
+
+def _parse_po_line(entry: dict, key: tuple | None, stripped: str, number: int) -> tuple | None:
+    """Read one non-blank line into `entry`; the key a following quoted line continues (it may be unchanged).
+
+    A key is (keyword, None) for msgctxt/msgid/msgid_plural/msgstr, or ("msgstr", n) for msgstr[n].
+    """
+    if stripped.startswith("#~"):
+        return key
+    if stripped.startswith("#,"):
+        entry["flags"].update(flag.strip() for flag in stripped[2:].split(","))
+        return key
+    if stripped.startswith("#"):
+        return key
+    if stripped.startswith('"'):
+        _continue_po_string(entry, key, ast.literal_eval(stripped))
+        return key
+    keyword, _space, rest = stripped.partition(" ")
+    return _start_po_string(entry, keyword, ast.literal_eval(rest), number)
+
+
+def _continue_po_string(entry: dict, key: tuple, value: str) -> None:
+    """A quoted continuation line: append it to the string `key` names."""
+    if key[0] == "msgstr":
+        entry["msgstr"][key[1]] += value
+    else:
+        entry[key[0]] += value
+
+
+def _start_po_string(entry: dict, keyword: str, value: str, number: int) -> tuple:
+    """A keyword line (msgctxt, msgid, msgid_plural, msgstr, msgstr[n]): store its string; the new key."""
+    if keyword.startswith("msgstr["):
+        key = ("msgstr", int(keyword[len("msgstr[") : -1]))
+        entry["msgstr"][key[1]] = value
+    elif keyword == "msgstr":
+        key = ("msgstr", None)
+        entry["msgstr"][None] = value
+    elif keyword in ("msgctxt", "msgid", "msgid_plural"):
+        key = (keyword, None)
+        entry[keyword] = value
+    else:
+        raise ValueError(f"line {number}: unexpected {keyword!r}")
+    return key
 
 
 @pytest.fixture(scope="module")
