@@ -13,6 +13,7 @@ from kpis.rules.scale import Scale
 from lib.fiscal import fiscal_year_label
 from lib.numbers import format_decimal
 from lib.templatetags.figures import grade_badge
+from reports.dashboards.presenters import grade_rank
 
 MISSING = "−"
 
@@ -24,7 +25,7 @@ def _sort_key(value):
 
 def indicator_rows(evaluations: list[Evaluation], year: int, scale: Scale, internal: bool) -> list[dict]:
     """One dict per indicator with its plan data and its evaluated figures for `year`."""
-    rank = {label: index for index, label in enumerate(scale.labels)}
+    rank = grade_rank(scale)
     rows = []
     for position, evaluation in enumerate(evaluations):
         indicator = evaluation.indicator

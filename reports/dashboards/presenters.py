@@ -1,0 +1,268 @@
+"""What the dashboard templates show, shaped from the fetched indicators and their evaluations.
+
+The views fetch (reports.dashboards.queries) and render; these functions evaluate what was fetched with
+kpis.rules.evaluation and turn the evaluations into cards, table rows, distributions and grade changes.
+They run no queries of their own: they read only what the views' queries selected and prefetched.
+Outsiders' figures count only once approved (`internal` is False for them).
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from goals.models import Goal, Measure, Strategy
+from kpis.models import ActualValue, Indicator, Kind, Submission
+from kpis.rules.achievement import NOT_EVALUABLE
+from kpis.rules.evaluation import Evaluation, Rollup, evaluate_indicator, rollup
+from kpis.rules.scale import Scale
+from lib.templatetags.figures import grade_class
+from reports.dashboards import charts
+
+# --- Evaluating what a page fetched ------------------------------------------------------------------
+
+
+def evaluated(indicators, years, scale: Scale, internal: bool) -> list[Evaluation]:
+    """Evaluations of the fetched indicators in `years`; outsiders' figures count only once approved."""
+    years = list(years)
+    return [evaluate_indicator(i, years, scale, approved_only=not internal) for i in indicators]
+
+
+def evaluated_by_kind(
+    indicators: Sequence[Indicator], years_of_kind: dict[str, Iterable[int]], scale: Scale, internal: bool
+) -> list[Evaluation]:
+    """Each kind's indicators evaluated in its own years, kind after kind (in `years_of_kind`'s order)."""
+    return [
+        e
+        for kind, needed in years_of_kind.items()
+        for e in evaluated([i for i in indicators if i.kind == kind], needed, scale, internal)
+    ]
+
+
+def in_fetched_order(evaluations: list[Evaluation], indicators: Sequence[Indicator]) -> list[Evaluation]:
+    """The evaluations in the order their indicators were fetched (plan order)."""
+    position = {indicator.pk: n for n, indicator in enumerate(indicators)}
+    return sorted(evaluations, key=lambda e: position[e.indicator.pk])
+
+
+def of_kind(evaluations: Iterable[Evaluation], kind: str) -> list[Evaluation]:
+    return [e for e in evaluations if e.indicator.kind == kind]
+
+
+def visible(actual: ActualValue, internal: bool) -> bool:
+    return actual.value is not None and (internal or actual.status == ActualValue.Status.APPROVED)
+
+
+def default_year(strategy: Strategy, indicators, internal: bool) -> int:
+    """The latest plan year with any figure the viewer may see, else the plan's first year."""
+    plan_years = set(strategy.plan_years)
+    seen = {
+        a.fiscal_year
+        for i in indicators
+        for a in i.actuals.all()
+        if a.fiscal_year in plan_years and visible(a, internal)
+    }
+    return max(seen) if seen else strategy.first_year
+
+
+# --- Grades and what changed -------------------------------------------------------------------------
+
+
+def grade_rank(scale: Scale) -> dict[str, int]:
+    """Top band 0, then down; 評価不能 last."""
+    return {label: index for index, label in enumerate(scale.labels)}
+
+
+@dataclass
+class GradeChange:
+    evaluation: Evaluation
+    before: str
+    after: str
+    direction: str  # "up" / "down" / "new" / "lost"
+
+
+def grade_changes(evaluations: list[Evaluation], year: int, scale: Scale) -> list[GradeChange]:
+    """Indicators whose grade differs from the previous plan year: improvements first."""
+    if not evaluations or year - 1 not in evaluations[0].results:
+        return []
+    rank = grade_rank(scale)
+    changes = []
+    for e in evaluations:
+        before, after = e.year(year - 1).grade, e.year(year).grade
+        if before == after:
+            continue
+        if before == NOT_EVALUABLE:
+            direction = "new"
+        elif after == NOT_EVALUABLE:
+            direction = "lost"
+        else:
+            direction = "up" if rank[after] < rank[before] else "down"
+        changes.append(GradeChange(e, before, after, direction))
+    order = {"up": 0, "new": 1, "down": 2, "lost": 3}
+    return sorted(changes, key=lambda c: order[c.direction])
+
+
+def change_counts(changes: list[GradeChange]) -> tuple[int, int]:
+    """(improved or newly evaluable, worsened or no longer evaluable)."""
+    return (
+        sum(c.direction in ("up", "new") for c in changes),
+        sum(c.direction in ("down", "lost") for c in changes),
+    )
+
+
+def grade_css(scale: Scale | None) -> str:
+    """The grade badges' classes (lib.templatetags.figures.grade_badge) in the scale's colours."""
+    lines = []
+    for label in scale.labels if scale else []:
+        css = grade_class(label)
+        lines.append(
+            f".grade-{css} {{ background: {scale.colour_of(label)}; color: {scale.text_colour_of(label)}; }}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --- Distributions -----------------------------------------------------------------------------------
+
+
+def distribution_rows(labelled: list[tuple[str, list[Evaluation]]], year: int, scale: Scale):
+    """(label, Rollup) per group, then the total (each indicator counted once)."""
+    rows = [(label, rollup(group, year, scale)) for label, group in labelled]
+    everyone = [e for _label, group in labelled for e in group]
+    return rows, rollup(everyone, year, scale)
+
+
+def goal_distribution(goals: list[Goal], kpis: list[Evaluation], year: int, scale: Scale):
+    """The overview's distribution: (label, Rollup) per basic goal, then the total."""
+    return distribution_rows(
+        [
+            (_("基本目標%(number)s") % {"number": g.number}, [e for e in kpis if e.indicator.goal_id == g.pk])
+            for g in goals
+        ],
+        year,
+        scale,
+    )
+
+
+def measure_distribution(measures: list[dict], year: int, scale: Scale) -> list[tuple[Measure, tuple]]:
+    """The goal page's distribution: (measure, (label, Rollup)) per block of `plan_rows`.
+
+    Each indicator shown under a measure counts once there, 【再掲】 ones included.
+    """
+    labelled = []
+    for block in measures:
+        measure = block["measure"]
+        placed = {r["evaluation"].indicator.pk: r["evaluation"] for r in block["rows"] if r["evaluation"]}
+        labelled.append((f"{measure.circled_number} {measure.title}", list(placed.values())))
+    rows, _total = distribution_rows(labelled, year, scale)
+    return list(zip([b["measure"] for b in measures], rows, strict=True))
+
+
+def measure_chart_rows(distribution: list[tuple[Measure, tuple]]) -> list[tuple[str, Rollup]]:
+    """The goal page's distribution chart: measures by their circled number."""
+    return [(f"{measure.circled_number}", r) for measure, (_label, r) in distribution]
+
+
+# --- KGI cards ---------------------------------------------------------------------------------------
+
+
+def kgi_card(evaluation: Evaluation, year: int, scale: Scale, years) -> dict:
+    return {
+        "evaluation": evaluation,
+        "indicator": evaluation.indicator,
+        "result": evaluation.year(year),
+        "chart": charts.trend_figure(evaluation, scale, years, compact=True),
+        "chart_id": f"chart-{evaluation.indicator.code}",
+        "years": [evaluation.year(y) for y in years],
+    }
+
+
+def kgis_by_goal(goals: list[Goal], evaluations: list[Evaluation], year: int, scale: Scale, years):
+    """(goal, its KGIs' compact cards) per goal, for the overview."""
+    return [
+        (
+            goal,
+            [
+                kgi_card(e, year, scale, years)
+                for e in evaluations
+                if e.indicator.goal_id == goal.pk and e.indicator.kind == Kind.KGI
+            ],
+        )
+        for goal in goals
+    ]
+
+
+def goal_kgi_cards(goal: Goal, evaluations: list[Evaluation], year: int, scale: Scale, years) -> list[dict]:
+    """The goal page's own KGIs, with full-size trend charts."""
+    return [
+        {**kgi_card(e, year, scale, years), "chart": charts.trend_figure(e, scale, years)}
+        for e in evaluations
+        if e.indicator.kind == Kind.KGI and e.indicator.goal_id == goal.pk
+    ]
+
+
+# --- Plan tables -------------------------------------------------------------------------------------
+
+
+def plan_rows(measures: Iterable[Measure], evaluations: dict[int, Evaluation], year: int) -> list[dict]:
+    """measures → policies → KPIs as table rows; a policy without KPIs still gets its row.
+
+    `measures` come from reports.dashboards.queries.goal_measures (policies and placements prefetched).
+    """
+    rows = []
+    for measure in measures:
+        measure_rows = []
+        for policy in measure.policies.all():
+            placed = [p for p in policy.placements.all() if p.indicator_id in evaluations]
+            for index, placement in enumerate(placed or [None]):
+                evaluation = evaluations.get(placement.indicator_id) if placement else None
+                measure_rows.append(
+                    {
+                        "policy": policy,
+                        "first_of_policy": index == 0,
+                        "policy_span": max(len(placed), 1),
+                        "placement": placement,
+                        "evaluation": evaluation,
+                        "result": evaluation.year(year) if evaluation else None,
+                        "record": evaluation.record(year) if evaluation else None,
+                    }
+                )
+        rows.append({"measure": measure, "rows": measure_rows})
+    return rows
+
+
+def year_cells(evaluation: Evaluation, years) -> list[dict]:
+    """One {result, record} per year: the indicator's year table and the department table's cells."""
+    return [{"result": evaluation.year(y), "record": evaluation.record(y)} for y in years]
+
+
+def plan_placements(indicator: Indicator) -> list:
+    """Where the plan shows the indicator (prefetched placements), in plan order."""
+    return sorted(
+        indicator.placements.all(),
+        key=lambda p: (p.policy.measure.goal.number, p.policy.measure.number, p.policy.number),
+    )
+
+
+# --- Departments -------------------------------------------------------------------------------------
+
+
+def department_rows(evaluations: list[Evaluation], years) -> list[dict]:
+    return [{"evaluation": e, "cells": year_cells(e, years)} for e in evaluations]
+
+
+def entry_counts(
+    evaluations: list[Evaluation], years, submissions: dict[int, Submission], states: list
+) -> list[dict]:
+    """How many of the department's indicators have a figure in each state, per year."""
+    return [
+        {
+            "year": y,
+            "submission": submissions.get(y),
+            "counts": [
+                (state, sum(1 for e in evaluations if (r := e.record(y)) and r.status == state))
+                for state in states
+            ],
+            "missing": sum(1 for e in evaluations if e.record(y) is None),
+        }
+        for y in years
+    ]

@@ -1,0 +1,79 @@
+"""What the dashboard pages read of the plan and its figures.
+
+Each function is one query, or one query with a fixed set of prefetches, whatever the plan's size: the
+pages evaluate what they fetched in memory (reports.dashboards.presenters), so they cost the same number
+of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
+"""
+
+from django.db.models import Prefetch, Q
+
+from goals.models import Department, Goal, Measure, Policy, Strategy
+from kpis.models import Indicator, Kind, Placement, Submission
+from reviews.models import Opinion
+from reviews.queries import opinions_for_year
+
+
+def placements_prefetch() -> Prefetch:
+    """Where an indicator is shown in the plan: its placements with their policy, measure and goal."""
+    return Prefetch(
+        "placements",
+        queryset=Placement.objects.select_related("policy__measure__goal", "policy__reposted_from"),
+    )
+
+
+def public_goals(strategy: Strategy):
+    """The published plan: the strategy's goals, each with its KGIs (`goal.kgis`) and no figures."""
+    kgis = Indicator.objects.filter(strategy=strategy, kind=Kind.KGI).order_by("order")
+    return strategy.goals.prefetch_related(Prefetch("indicators", queryset=kgis, to_attr="kgis"))
+
+
+def strategy_indicators(strategy: Strategy):
+    """Every indicator of the strategy with its figures, in plan order."""
+    return Indicator.objects.of_strategy(strategy).with_figures()
+
+
+def goal_indicators(strategy: Strategy, goal: Goal):
+    """The goal's own indicators and those it shows again (【再掲】), with their figures."""
+    placed = Placement.objects.filter(policy__measure__goal=goal).values("indicator")
+    return Indicator.objects.of_strategy(strategy).filter(Q(goal=goal) | Q(pk__in=placed)).with_figures()
+
+
+def goal_measures(goal: Goal):
+    """The goal's measures → policies (with what they repost) → placements in their order."""
+    return Measure.objects.filter(goal=goal).prefetch_related(
+        Prefetch(
+            "policies",
+            queryset=Policy.objects.select_related("reposted_from__measure").prefetch_related(
+                Prefetch("placements", queryset=Placement.objects.order_by("order"))
+            ),
+        )
+    )
+
+
+def goal_opinions(strategy: Strategy, fiscal_year: int, goal: Goal) -> list[Opinion]:
+    """The council's opinions on this goal or its indicators: this year's, last year's, older open ones."""
+    return list(opinions_for_year(strategy, fiscal_year).filter(Q(goal=goal) | Q(indicator__goal=goal)))
+
+
+def indicator_with_plan():
+    """Indicators with their figures and every place the plan shows them (get one with get_object_or_404)."""
+    return Indicator.objects.with_figures().prefetch_related(placements_prefetch())
+
+
+def indicator_opinions(indicator: Indicator) -> list[Opinion]:
+    return list(Opinion.objects.filter(indicator=indicator).with_related())
+
+
+def department_indicators(strategy: Strategy, department: Department):
+    """The indicators a department reports, with their figures, in plan order."""
+    return Indicator.objects.of_strategy(strategy).filter(department=department).with_figures()
+
+
+def department_submissions(strategy: Strategy, department: Department) -> dict[int, Submission]:
+    """The department's submission of each fiscal year (key: the year)."""
+    return {s.fiscal_year: s for s in Submission.objects.filter(department=department, strategy=strategy)}
+
+
+def table_indicators(strategy: Strategy):
+    """The indicator table's rows before filtering: figures and placements (for 【再掲】 and デジタル活用)."""
+    return strategy_indicators(strategy).prefetch_related(placements_prefetch())
