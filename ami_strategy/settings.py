@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_tables2",
     "django_filters",
     "simple_history",
@@ -105,6 +106,9 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "ami_strategy.wsgi.application"
+
+# Forms draw their fields with templates/includes/field.html (and form.html); see lib/forms.py.
+FORM_RENDERER = "lib.forms.FormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(

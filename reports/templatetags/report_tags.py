@@ -1,4 +1,7 @@
-"""Small helpers for the dashboard templates."""
+"""Small helpers for the dashboard templates.
+
+The visibility tags only ask accounts.access: the rules themselves live there, never here.
+"""
 
 from django import template
 from django.utils.translation import gettext as _
@@ -18,12 +21,8 @@ def dashboards_visible(user) -> bool:
 
 @register.simple_tag
 def internal_visible(user) -> bool:
+    """Whether the page shows drafts, notes and history: a signed-in user with a role."""
     return can_read_internal(user)
-
-
-@register.filter
-def get_item(mapping, key):
-    return mapping.get(key) if mapping else None
 
 
 @register.filter
