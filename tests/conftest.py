@@ -20,7 +20,7 @@ def plan(db):
 @pytest.fixture
 def departments(plan):
     """Two departments: こども家庭課 owns the goal-3 childcare KPIs and 社会増数; 商工観光課 owns goal 2's."""
-    from tests.factories import make_department
+    from tests.support.factories import make_department
 
     own = make_department("kodomo", "こども家庭課", ["G3-M1-K1", "G3-M1-K2", "G3-M1-K3", "G2-KGI1"])
     other = make_department("shoko", "商工観光課", ["G2-KGI2", "G2-M1-K1", "G2-M1-K2"])
@@ -29,6 +29,6 @@ def departments(plan):
 
 @pytest.fixture
 def users(departments):
-    from tests.factories import role_users
+    from tests.support.factories import role_users
 
     return role_users(*departments)

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from goals.models import Strategy
 from kpis.models import ActualValue
 from reviews.models import Meeting, Opinion
-from tests.factories import set_actual
+from tests.support.factories import set_actual
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,7 +1,7 @@
 import pytest
 
 from kpis.models import ActualValue, Indicator, Kind
-from tests.factories import build_synthetic_plan
+from tests.support.factories import build_synthetic_plan
 
 pytestmark = pytest.mark.django_db
 

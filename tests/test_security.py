@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from accounts.access import Role
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 CHROMIUM = os.getenv("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -23,9 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-DEMO_PASSWORD = "ami-demo-2025"
 
 
 def pytest_collection_modifyitems(items):
@@ -123,30 +120,3 @@ def page(browser, site, recorder):
     assert not recorder.outside, f"requests left 127.0.0.1: {recorder.outside}"
     assert not recorder.csp, f"Content Security Policy violations: {recorder.csp}"
     assert not recorder.errors, f"JavaScript errors: {recorder.errors}"
-
-
-def login(page, site, username, password=DEMO_PASSWORD):
-    page.goto(f"{site}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert "/accounts/login/" not in page.url, f"login failed for {username}"
-
-
-def screenshot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def axe_violations(page) -> list[str]:
-    """axe-core at WCAG 2.1 AA (the level JIS X 8341-3:2016 AA asks of public bodies)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    result = Axe().run(
-        page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-    )
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])}×, e.g. {v['nodes'][0]['target']})"
-        for v in result.response["violations"]
-    ]

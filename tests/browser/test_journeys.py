@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from kpis.models import ActualValue, FiscalYear, Submission
 from reviews.models import Meeting, Opinion
-from tests.browser.conftest import axe_violations, login, screenshot
+from tests.support.browser import axe_violations, login, screenshot
 
 STAFF_CODES = ["G3-M1-K1", "G3-M1-K2", "G3-M1-K5", "G3-M2-K1"]  # こども家庭課 in the demo data
 FULL_WIDTH = {"G3-M1-K1": "１，２３４", "G3-M1-K2": "５６７", "G3-M1-K5": "１２，０００", "G3-M2-K1": "８"}

@@ -1,4 +1,4 @@
-from tests.browser.conftest import axe_violations, screenshot
+from tests.support.browser import axe_violations, screenshot
 
 
 def test_the_home_page_works_offline_in_a_real_browser(page, site):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from kpis.cycle.services import indicator_marker
 from kpis.models import FiscalYear, Indicator, Submission
-from tests.kpis.test_entry import entry_data, login, set_year_state
+from tests.support.entry import entry_data, login, set_year_state
 
 LOGIN = "login"
 PEOPLE = ["anonymous", "staff_own", "staff_other", "planning", "council"]

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from kpis.cycle import services
 from kpis.models import ActualValue, FiscalYear, Indicator
-from tests.factories import make_user, set_actual
-from tests.kpis.test_entry import entry_data, entry_url, login, set_year_state, value_of
+from tests.support.entry import entry_data, entry_url, login, set_year_state, value_of
+from tests.support.factories import make_user, set_actual
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from goals.models import Goal
 from kpis.models import ActualValue, GradeBand, Indicator, Placement
 from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.rules.evaluation import evaluate_all, rollup, rollup_by_goal, scale_for
-from tests.factories import set_actual
+from tests.support.factories import set_actual
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from kpis.models import ActualValue
-from tests.factories import build_synthetic_plan, set_actual
-from tests.kpis.test_api import KGI_RESULTS_2025, import_kgi_figures
+from tests.support.factories import build_synthetic_plan, set_actual
+from tests.support.figures import KGI_RESULTS_2025, import_kgi_figures
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from kpis.cycle.services import indicator_marker
 from kpis.models import ActualValue, ExpectedValue, Indicator
-from tests.factories import set_actual
-from tests.kpis.test_entry import login
+from tests.support.entry import login
+from tests.support.factories import set_actual
 
 CODE = "G3-M1-K1"
 

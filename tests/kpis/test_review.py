@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from kpis.models import ActualValue, FiscalYear, Submission
-from tests.factories import build_synthetic_plan, make_user, set_actual
-from tests.kpis.test_entry import OWN_CODES, entry_data, entry_url, login, set_year_state, value_of
+from tests.support.entry import OWN_CODES, entry_data, entry_url, login, set_year_state, value_of
+from tests.support.factories import build_synthetic_plan, make_user, set_actual
 
 
 def review_url(year=2025, department="kodomo"):

@@ -4,11 +4,8 @@ import pytest
 from django.test import Client
 
 from kpis.models import ActualValue
-from tests.factories import set_actual
-
-DRAFT_VALUE = "987654321"  # a draft figure that must never reach an outsider
-SUBMITTED_VALUE = "876543219"
-APPROVED_VALUE = "279000"
+from tests.support.factories import set_actual
+from tests.support.visibility import APPROVED_VALUE, DRAFT_VALUE, SUBMITTED_VALUE
 
 
 @pytest.fixture

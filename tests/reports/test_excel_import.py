@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kpis.models import ActualValue, FiscalYear, Indicator
-from tests.factories import build_synthetic_plan, make_user, set_actual
+from tests.support.factories import build_synthetic_plan, make_user, set_actual
 
 pytestmark = pytest.mark.django_db
 

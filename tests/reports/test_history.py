@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, ExpectedValue, Indicator
-from tests.factories import make_user, set_actual
+from tests.support.factories import make_user, set_actual
 
 pytestmark = pytest.mark.django_db
 

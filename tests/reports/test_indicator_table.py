@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from goals.models import Goal, Measure
-from tests.factories import set_actual
+from tests.support.factories import set_actual
 
 pytestmark = pytest.mark.django_db
 

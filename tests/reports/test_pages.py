@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kpis.models import ActualValue, Submission
-from tests.factories import make_user, set_actual
+from tests.support.factories import make_user, set_actual
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests.reports.conftest import APPROVED_VALUE, DRAFT_VALUE, SUBMITTED_VALUE
+from tests.support.visibility import APPROVED_VALUE, DRAFT_VALUE, SUBMITTED_VALUE
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_public_grade_filters_ignore_unapproved_figures(client, public, figures)
 
 def test_the_public_overview_defaults_to_the_latest_year_with_an_approved_figure(client, public, figures):
     from kpis.models import ActualValue
-    from tests.factories import set_actual
+    from tests.support.factories import set_actual
 
     set_actual("G1-KGI1", 2026, 281000, status=ActualValue.Status.DRAFT)
     assert client.get("/").context["year"] == 2025

@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.access import Role
-from tests.factories import build_synthetic_plan, make_user
+from tests.support.factories import build_synthetic_plan, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from goals.models import Strategy
 from kpis.models import GradeBand, Indicator, Kind
 from kpis.rules.evaluation import evaluate_all, scale_for
 from reports.excel.workbook import build_review_workbook
-from tests.factories import build_synthetic_plan, set_actual
+from tests.support.factories import build_synthetic_plan, set_actual
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from accounts.access import Role
 from goals.models import Goal, Policy
 from kpis.models import Indicator, NextStep
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
-from tests.factories import make_user, set_actual
+from tests.support.factories import make_user, set_actual
 
 pytestmark = pytest.mark.django_db
 
