@@ -11,6 +11,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
 
 from goals.models import Department
 
@@ -96,6 +97,24 @@ def require(check, reason: str = "role"):
     return decorator
 
 
+def get_or_403(request, queryset, check, reason: str, **lookup):
+    """The object matching `lookup`, refused with a logged 403 unless `check(user, object)`.
+
+    A missing object is a 404 before any rule is asked: the view's decorator has let the user in.
+    `queryset` is a model, a manager or a queryset, as for get_object_or_404.
+    """
+    obj = get_object_or_404(queryset, **lookup)
+    if not check(request.user, obj):
+        deny(request, reason)
+    return obj
+
+
+def post_requires(request, check, reason: str) -> None:
+    """A logged 403 for a POST from a user failing `check`; the view's readers still get its GET."""
+    if request.method == "POST" and not check(request.user):
+        deny(request, reason)
+
+
 # --- Entry and review (yearly figures) ---------------------------------------------------------------
 
 
@@ -144,6 +163,11 @@ def can_review(user) -> bool:
     return is_planning(user)
 
 
+def department_for_entry_or_403(request, code: str) -> Department:
+    """The department asked for on the entry screen: 404 when unknown, 403 when not one the user enters."""
+    return get_or_403(request, Department, can_enter_department, "department", code=code)
+
+
 def entry_departments(user, strategy):
     """The departments this user enters figures for: their own; every owning department for planning."""
     if is_planning(user):
@@ -188,3 +212,20 @@ def can_record_opinions(user) -> bool:
 def can_edit_opinion(user, opinion) -> bool:
     """Council members edit only their own opinions; the planning office edits any."""
     return is_planning(user) or (is_council(user) and opinion.author_id == user.pk)
+
+
+def can_manage_meetings(user) -> bool:
+    """Create meetings: the planning office (everyone with a role reads them)."""
+    return is_planning(user)
+
+
+def can_write_evaluations(user) -> bool:
+    """Goal evaluations and policy directions: the planning office (everyone with a role reads them)."""
+    return is_planning(user)
+
+
+def opinion_for_edit_or_403(request, queryset, **lookup):
+    """The opinion to edit: 404 when missing, 403 when it is another council member's."""
+    return get_or_403(
+        request, queryset, can_edit_opinion, "council members edit only their own opinions", **lookup
+    )

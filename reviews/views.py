@@ -1,3 +1,5 @@
+"""Council meetings, opinions and their responses, and the yearly evaluations of goals and policies."""
+
 from collections import Counter
 
 from django.contrib import messages
@@ -8,16 +10,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import (
-    can_edit_opinion,
+    can_manage_meetings,
     can_record_opinions,
-    deny,
+    can_write_evaluations,
     has_any_role,
     is_council,
     is_planning,
+    opinion_for_edit_or_403,
+    post_requires,
     require,
 )
 from accounts.strategy import current_strategy_or_404
-from goals.models import Policy, Strategy
+from goals.models import Goal, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, NextStep
 from kpis.rules.evaluation import evaluate_all, rollup_by_goal, scale_for
 from reviews.forms import GoalEvaluationForm, MeetingForm, OpinionForm, PolicyDirectionForm, ResponseForm
@@ -33,22 +37,19 @@ def _plan_year(strategy: Strategy, fiscal_year: int) -> int:
 @require(has_any_role)
 def meeting_list(request: HttpRequest) -> HttpResponse:
     strategy = current_strategy_or_404(request)
-    form = MeetingForm(strategy=strategy)
-    if request.method == "POST":
-        if not is_planning(request.user):
-            deny(request, "only the planning office creates meetings")
-        form = MeetingForm(request.POST, strategy=strategy)
-        if form.is_valid():
-            meeting = form.save(commit=False)
-            meeting.strategy = strategy
-            meeting.save()
-            messages.success(request, _("会議を登録しました。"))
-            return redirect(meeting)
+    post_requires(request, can_manage_meetings, "only the planning office creates meetings")
+    form = MeetingForm(request.POST if request.method == "POST" else None, strategy=strategy)
+    if request.method == "POST" and form.is_valid():
+        meeting = form.save(commit=False)
+        meeting.strategy = strategy
+        meeting.save()
+        messages.success(request, _("会議を登録しました。"))
+        return redirect(meeting)
     meetings = Meeting.objects.filter(strategy=strategy)
     return render(
         request,
         "reviews/meeting_list.html",
-        {"meetings": meetings, "form": form, "can_manage": is_planning(request.user)},
+        {"meetings": meetings, "form": form, "can_manage": can_manage_meetings(request.user)},
     )
 
 
@@ -107,9 +108,7 @@ def opinion_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require(can_record_opinions)
 def opinion_edit(request: HttpRequest, pk: int) -> HttpResponse:
     strategy = current_strategy_or_404(request)
-    opinion = get_object_or_404(Opinion.objects.with_related(), pk=pk, strategy=strategy)
-    if not can_edit_opinion(request.user, opinion):
-        deny(request, "council members edit only their own opinions")
+    opinion = opinion_for_edit_or_403(request, Opinion.objects.with_related(), pk=pk, strategy=strategy)
     form = OpinionForm(request.POST or None, instance=opinion, strategy=strategy)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -157,46 +156,13 @@ def proposed_directions(strategy: Strategy, fiscal_year: int) -> dict[int, str]:
 def evaluations(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     strategy = current_strategy_or_404(request)
     year = _plan_year(strategy, fiscal_year)
-    goals = list(strategy.goals.order_by("number"))
-    policies = list(Policy.objects.filter(measure__goal__strategy=strategy).select_related("measure__goal"))
-    goal_evals = {e.goal_id: e for e in GoalEvaluation.objects.filter(goal__in=goals, fiscal_year=year)}
-    directions = {
-        d.policy_id: d for d in PolicyDirection.objects.filter(policy__in=policies, fiscal_year=year)
-    }
-    proposals = proposed_directions(strategy, year)
-    editable = is_planning(request.user)
+    post_requires(request, can_write_evaluations, "only the planning office writes evaluations")
     data = request.POST if request.method == "POST" else None
-    if data is not None and not editable:
-        deny(request, "only the planning office writes evaluations")
-    goal_forms = [
-        (goal, GoalEvaluationForm(data, prefix=f"goal-{goal.pk}", instance=goal_evals.get(goal.pk)))
-        for goal in goals
-    ]
-    policy_forms = []
-    for policy in policies:
-        instance = directions.get(policy.pk)
-        initial = {} if instance else {"direction": proposals.get(policy.pk, "")}
-        policy_forms.append(
-            (
-                policy,
-                PolicyDirectionForm(data, prefix=f"policy-{policy.pk}", instance=instance, initial=initial),
-            )
-        )
+    goal_forms = _goal_forms(strategy, year, data)
+    proposals = proposed_directions(strategy, year)
+    policy_forms = _policy_forms(strategy, year, data, proposals)
     if data is not None:
-        # Blank forms are skipped: a goal without an evaluation yet is not an error.
-        filled_goals = [(g, f) for g, f in goal_forms if f.has_changed() or f.instance.pk]
-        filled_policies = [(p, f) for p, f in policy_forms if data.get(f"policy-{p.pk}-direction")]
-        # A blank direction means "not decided yet": nothing to save, not an error.
-        if all(f.is_valid() for _g, f in filled_goals + filled_policies):
-            with transaction.atomic():
-                for goal, form in filled_goals:
-                    evaluation = form.save(commit=False)
-                    evaluation.goal, evaluation.fiscal_year, evaluation.updated_by = goal, year, request.user
-                    evaluation.save()
-                for policy, form in filled_policies:
-                    direction = form.save(commit=False)
-                    direction.policy, direction.fiscal_year, direction.updated_by = policy, year, request.user
-                    direction.save()
+        if _save_evaluations(request.user, year, data, goal_forms, policy_forms):
             messages.success(request, _("評価を保存しました。"))
             return redirect("reviews:evaluations", fiscal_year=year)
         messages.error(request, _("入力内容に誤りがあります。赤く表示された項目を確認してください。"))
@@ -208,7 +174,55 @@ def evaluations(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             "goal_forms": goal_forms,
             "policy_forms": policy_forms,
             "proposals": {pk: NextStep(v).label for pk, v in proposals.items()},
-            "editable": editable,
+            "editable": can_write_evaluations(request.user),
             "years": strategy.plan_years,
         },
     )
+
+
+def _goal_forms(strategy: Strategy, year: int, data) -> list[tuple[Goal, GoalEvaluationForm]]:
+    goals = list(strategy.goals.order_by("number"))
+    stored = {e.goal_id: e for e in GoalEvaluation.objects.filter(goal__in=goals, fiscal_year=year)}
+    return [
+        (goal, GoalEvaluationForm(data, prefix=f"goal-{goal.pk}", instance=stored.get(goal.pk)))
+        for goal in goals
+    ]
+
+
+def _policy_forms(
+    strategy: Strategy, year: int, data, proposals: dict[int, str]
+) -> list[tuple[Policy, PolicyDirectionForm]]:
+    """A policy without a stored direction starts from the one its departments proposed."""
+    policies = list(Policy.objects.filter(measure__goal__strategy=strategy).select_related("measure__goal"))
+    stored = {d.policy_id: d for d in PolicyDirection.objects.filter(policy__in=policies, fiscal_year=year)}
+    forms = []
+    for policy in policies:
+        instance = stored.get(policy.pk)
+        initial = {} if instance else {"direction": proposals.get(policy.pk, "")}
+        forms.append(
+            (
+                policy,
+                PolicyDirectionForm(data, prefix=f"policy-{policy.pk}", instance=instance, initial=initial),
+            )
+        )
+    return forms
+
+
+def _save_evaluations(user, year: int, data, goal_forms, policy_forms) -> bool:
+    """Save the filled forms in one transaction when they are all valid; False: nothing saved."""
+    # Blank forms are skipped: a goal without an evaluation yet is not an error.
+    filled_goals = [(g, f) for g, f in goal_forms if f.has_changed() or f.instance.pk]
+    # A blank direction means "not decided yet": nothing to save, not an error.
+    filled_policies = [(p, f) for p, f in policy_forms if data.get(f"policy-{p.pk}-direction")]
+    if not all(f.is_valid() for _g, f in filled_goals + filled_policies):
+        return False
+    with transaction.atomic():
+        for goal, form in filled_goals:
+            evaluation = form.save(commit=False)
+            evaluation.goal, evaluation.fiscal_year, evaluation.updated_by = goal, year, user
+            evaluation.save()
+        for policy, form in filled_policies:
+            direction = form.save(commit=False)
+            direction.policy, direction.fiscal_year, direction.updated_by = policy, year, user
+            direction.save()
+    return True

@@ -1,17 +1,17 @@
 from django.urls import path
 
-from kpis.cycle import views
+from kpis.cycle.views import entry, fiscal_years, indicators, review
 
 app_name = "cycle"
 
 urlpatterns = [
-    path("entry/", views.entry_index, name="entry_index"),
-    path("entry/<int:fiscal_year>/", views.entry, name="entry"),
-    path("review/", views.review_index, name="review_index"),
-    path("review/<int:fiscal_year>/", views.review, name="review"),
+    path("entry/", entry.entry_index, name="entry_index"),
+    path("entry/<int:fiscal_year>/", entry.entry, name="entry"),
+    path("review/", review.review_index, name="review_index"),
+    path("review/<int:fiscal_year>/", review.review, name="review"),
     path(
-        "review/<int:fiscal_year>/<slug:department_code>/", views.review_department, name="review_department"
+        "review/<int:fiscal_year>/<slug:department_code>/", review.review_department, name="review_department"
     ),
-    path("fiscal-years/", views.fiscal_years, name="fiscal_years"),
-    path("indicators/<str:code>/edit/", views.indicator_edit, name="indicator_edit"),
+    path("fiscal-years/", fiscal_years.fiscal_years, name="fiscal_years"),
+    path("indicators/<str:code>/edit/", indicators.indicator_edit, name="indicator_edit"),
 ]

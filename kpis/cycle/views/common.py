@@ -1,0 +1,21 @@
+"""What the entry, review and fiscal-year screens share: the plan year asked for, the entry screen's address."""
+
+from urllib.parse import urlencode
+
+from django.http import Http404
+from django.urls import reverse
+
+from goals.models import Department, Strategy
+from kpis.cycle import services
+from kpis.models import FiscalYear
+
+
+def fiscal_year_or_404(strategy: Strategy, year: int) -> FiscalYear:
+    fiscal_year = services.fiscal_year_for(strategy=strategy, year=year)
+    if fiscal_year is None or year not in strategy.plan_years:
+        raise Http404("Not a fiscal year of the plan.")
+    return fiscal_year
+
+
+def entry_url(fiscal_year: int, department: Department) -> str:
+    return f"{reverse('cycle:entry', args=[fiscal_year])}?{urlencode({'department': department.code})}"

@@ -1,0 +1,155 @@
+"""The entry screens: department staff (and the planning office) type one year's figures of a department."""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import access
+from accounts.strategy import current_strategy_or_404
+from goals.models import Department, Strategy
+from kpis.cycle import services
+from kpis.cycle.rows import Row, figure_rows
+from kpis.cycle.views.common import entry_url, fiscal_year_or_404
+from kpis.models import Submission
+
+TEMPLATE = "kpis/entry.html"
+
+
+@access.require(access.can_enter, "entry")
+@require_GET
+def entry_index(request: HttpRequest) -> HttpResponse:
+    strategy = current_strategy_or_404(request)
+    departments = list(access.entry_departments(request.user, strategy))
+    years = services.fiscal_years_of(strategy)
+    states = {
+        (s.department_id, s.fiscal_year): s
+        for s in Submission.objects.filter(strategy=strategy, department__in=departments)
+    }
+    table = [
+        (department, [(year, states.get((department.pk, year.year))) for year in years])
+        for department in departments
+    ]
+    return render(request, "kpis/entry_index.html", {"years": years, "table": table})
+
+
+@dataclass
+class _Screen:
+    """One department's entry screen for one year, as this request found it."""
+
+    request: HttpRequest
+    strategy: Strategy
+    fiscal_year: int
+    department: Department
+    context: dict
+
+    def rows(self, **kwargs) -> list[Row]:
+        return figure_rows(self.request.user, self.strategy, self.fiscal_year, self.department, **kwargs)
+
+    def render(self, rows: list[Row], *, status: int = 200, **extra) -> HttpResponse:
+        return render(self.request, TEMPLATE, {**self.context, "rows": rows, **extra}, status=status)
+
+
+@access.require(access.can_enter, "entry")
+@require_http_methods(["GET", "HEAD", "POST"])
+def entry(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    strategy = current_strategy_or_404(request)
+    year = fiscal_year_or_404(strategy, fiscal_year)
+    choices = list(access.entry_departments(request.user, strategy))
+    department = _chosen_department(request, choices)
+    if department is None:
+        messages.error(request, _("所属する担当課が登録されていません。政策企画課に連絡してください。"))
+        return redirect("cycle:entry_index")
+    submission = services.submission_for(department=department, strategy=strategy, fiscal_year=fiscal_year)
+    editable = access.can_edit_figures(request.user, year, submission)
+    screen = _Screen(
+        request,
+        strategy,
+        fiscal_year,
+        department,
+        context={
+            "fiscal_year": year,
+            "department": department,
+            "departments": choices,
+            "submission": submission,
+            "editable": editable,
+            "can_submit": access.can_submit(request.user, year, submission),
+        },
+    )
+    if request.method != "POST":
+        return screen.render(screen.rows(editable=editable))
+    if not editable:
+        messages.error(
+            request, _("この画面は現在入力できません（年度の状態または提出の状態を確認してください）。")
+        )
+        return screen.render(screen.rows(), status=409)
+    return _save(screen)
+
+
+def _chosen_department(request: HttpRequest, choices: list[Department]) -> Department | None:
+    """?department= (404 when unknown, 403 when not the user's), else the user's first; None: they have none."""
+    code = request.GET.get("department")
+    if code:
+        return access.department_for_entry_or_403(request, code)
+    return choices[0] if choices else None
+
+
+def _save(screen: _Screen) -> HttpResponse:
+    """Every row valid: save them (refused rows are shown again), then submit when asked to."""
+    request = screen.request
+    rows = screen.rows(editable=True, data=request.POST)
+    forms = [row.form for row in rows if row.form is not None]
+    # A list, not a generator: every form is validated so that every wrong input is marked at once.
+    if not all([form.is_valid() for form in forms]):
+        messages.error(
+            request, _("入力内容に誤りがあります。赤字の欄を直してください。何も保存していません。")
+        )
+        return screen.render(rows, status=400, has_errors=True)
+
+    result = services.actual_save(
+        user=request.user,
+        strategy=screen.strategy,
+        department=screen.department,
+        fiscal_year=screen.fiscal_year,
+        rows=[form.row_input() for form in forms],
+        keep_status=access.is_planning(request.user),
+    )
+    if result.conflicts:
+        return _show_conflicts(screen, result)
+    _submit_or_confirm(screen, result)
+    return redirect(entry_url(screen.fiscal_year, screen.department))
+
+
+def _show_conflicts(screen: _Screen, result: services.SaveResult) -> HttpResponse:
+    request = screen.request
+    messages.error(
+        request,
+        _(
+            "%(count)s件の指標は、この画面を開いた後に他の人が保存していたため保存していません。"
+            "保存されている値とあなたの入力を確認し、必要なら入力し直して保存してください。"
+        )
+        % {"count": len(result.conflicts)},
+    )
+    if result.saved:
+        messages.info(request, _("ほかの%(count)s件は保存しました。") % {"count": len(result.saved)})
+    rows = screen.rows(editable=True, data=request.POST, conflicts=result.conflicts)
+    screen.context["submission"] = result.submission
+    return screen.render(rows, status=409)
+
+
+def _submit_or_confirm(screen: _Screen, result: services.SaveResult) -> None:
+    """After a save without conflicts: submit when the button asked for it and it is allowed."""
+    request = screen.request
+    if request.POST.get("action") == "submit" and screen.context["can_submit"]:
+        try:
+            services.submission_submit(user=request.user, submission=result.submission)
+        except ValidationError as error:
+            messages.error(request, _("下書きとして保存しました。") + " ".join(error.messages))
+        else:
+            messages.success(request, _("提出しました。政策企画課の審査をお待ちください。"))
+    else:
+        messages.success(request, _("保存しました（%(count)s件）。") % {"count": len(result.saved)})

@@ -1,0 +1,89 @@
+"""The planning office opens, closes, locks and reopens the fiscal years of the plan."""
+
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import access
+from accounts.strategy import current_strategy_or_404
+from goals.models import Department, Strategy
+from kpis.cycle import services
+from kpis.cycle.forms import FiscalYearStateForm
+from kpis.cycle.views.common import fiscal_year_or_404
+from kpis.models import FiscalYear, Submission
+
+
+@access.require(access.can_review, "fiscal_years")
+@require_http_methods(["GET", "HEAD", "POST"])
+def fiscal_years(request: HttpRequest) -> HttpResponse:
+    strategy = current_strategy_or_404(request)
+    status = 200
+    errors = {}
+    if request.method == "POST":
+        form = FiscalYearStateForm(request.POST)
+        if form.is_valid() and form.cleaned_data["year"] in strategy.plan_years:
+            year = fiscal_year_or_404(strategy, form.cleaned_data["year"])
+            errors = _set_state(request, year, form)
+            if not errors:
+                return redirect("cycle:fiscal_years")
+        else:
+            messages.error(
+                request,
+                _("操作を受け付けられませんでした。")
+                + " ".join(str(message) for messages_ in form.errors.values() for message in messages_),
+            )
+        status = 400
+    return render(request, "kpis/fiscal_years.html", _context(strategy, errors), status=status)
+
+
+def _set_state(request: HttpRequest, year: FiscalYear, form: FiscalYearStateForm) -> dict[int, list[str]]:
+    """Move the year to the form's state: {} when done, else the service's refusal under the year."""
+    try:
+        services.fiscal_year_set_state(
+            user=request.user,
+            fiscal_year=year,
+            state=form.cleaned_data["state"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as error:
+        return {year.year: error.messages}
+    messages.success(
+        request,
+        _("%(year)s年度を「%(state)s」にしました。") % {"year": year.year, "state": year.get_state_display()},
+    )
+    return {}
+
+
+def _context(strategy: Strategy, errors: dict[int, list[str]]) -> dict:
+    years = services.fiscal_years_of(strategy)
+    approved = Counter(
+        Submission.objects.filter(strategy=strategy, state=Submission.State.APPROVED).values_list(
+            "fiscal_year", flat=True
+        )
+    )
+    department_count = Department.objects.filter(indicators__strategy=strategy).distinct().count()
+    rows = [
+        {
+            "year": year,
+            "next": [(state, FiscalYear.State(state).label) for state in services.allowed_states(year)],
+            "approved": approved[year.year],
+            "errors": errors.get(year.year, []),
+        }
+        for year in years
+    ]
+    history = (
+        FiscalYear.history.filter(strategy=strategy)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:50]
+    )
+    return {
+        "rows": rows,
+        "department_count": department_count,
+        "history": history,
+        "locked": FiscalYear.State.LOCKED,
+    }

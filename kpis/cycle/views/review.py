@@ -1,0 +1,169 @@
+"""The planning office's review: every year's progress, one year's departments, one department's figures."""
+
+from collections import Counter
+from typing import NamedTuple
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts import access
+from accounts.strategy import current_strategy_or_404
+from goals.models import Department, Strategy
+from kpis.cycle import services
+from kpis.cycle.forms import ReturnForm
+from kpis.cycle.rows import figure_rows
+from kpis.cycle.views.common import entry_url, fiscal_year_or_404
+from kpis.models import ActualValue, Submission
+
+STATE_ORDER = [s.value for s in Submission.State]
+
+
+@access.require(access.can_review, "review")
+@require_GET
+def review_index(request: HttpRequest) -> HttpResponse:
+    strategy = current_strategy_or_404(request)
+    years = services.fiscal_years_of(strategy)
+    department_count = Department.objects.filter(indicators__strategy=strategy).distinct().count()
+    counts = Counter()
+    for row in (
+        Submission.objects.filter(strategy=strategy).values("fiscal_year", "state").annotate(n=Count("pk"))
+    ):
+        counts[row["fiscal_year"], row["state"]] += row["n"]
+    table = []
+    for year in years:
+        per_state = {state: counts[year.year, state] for state in STATE_ORDER}
+        per_state[Submission.State.NOT_STARTED] += department_count - sum(per_state.values())
+        table.append((year, [(Submission.State(s).label, n) for s, n in per_state.items()]))
+    return render(
+        request,
+        "kpis/review_index.html",
+        {"table": table, "state_labels": [s.label for s in Submission.State]},
+    )
+
+
+@access.require(access.can_review, "review")
+@require_GET
+def review(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    strategy = current_strategy_or_404(request)
+    year = fiscal_year_or_404(strategy, fiscal_year)
+    table = _department_progress(strategy, fiscal_year)
+    summary = Counter(item["submission"].state for item in table)
+    return render(
+        request,
+        "kpis/review.html",
+        {
+            "fiscal_year": year,
+            "table": table,
+            "summary": [(s.label, summary[s.value]) for s in Submission.State],
+        },
+    )
+
+
+def _department_progress(strategy: Strategy, fiscal_year: int) -> list[dict]:
+    """Per owning department: its submission (unsaved when none yet), indicators, entered and approved figures."""
+    departments = list(
+        Department.objects.filter(indicators__strategy=strategy)
+        .annotate(total=Count("indicators", distinct=True))
+        .order_by("order", "code")
+    )
+    figures = Counter()
+    for row in (
+        ActualValue.objects.filter(indicator__strategy=strategy, fiscal_year=fiscal_year, value__isnull=False)
+        .values("indicator__department", "status")
+        .annotate(n=Count("pk"))
+    ):
+        figures[row["indicator__department"], "entered"] += row["n"]
+        figures[row["indicator__department"], row["status"]] += row["n"]
+    submissions = {
+        s.department_id: s
+        for s in Submission.objects.filter(strategy=strategy, fiscal_year=fiscal_year).select_related(
+            "submitted_by", "reviewed_by"
+        )
+    }
+    return [
+        {
+            "department": department,
+            "submission": submissions.get(department.pk)
+            or Submission(department=department, strategy=strategy, fiscal_year=fiscal_year),
+            "total": department.total,
+            "entered": figures[department.pk, "entered"],
+            "approved": figures[department.pk, ActualValue.Status.APPROVED],
+        }
+        for department in departments
+    ]
+
+
+class _Outcome(NamedTuple):
+    """After a POST: done (redirect to the year), else the return form to show and the status."""
+
+    done: bool
+    return_form: ReturnForm
+    status: int
+
+
+@access.require(access.can_review, "review")
+@require_http_methods(["GET", "HEAD", "POST"])
+def review_department(request: HttpRequest, fiscal_year: int, department_code: str) -> HttpResponse:
+    strategy = current_strategy_or_404(request)
+    year = fiscal_year_or_404(strategy, fiscal_year)
+    department = get_object_or_404(Department, code=department_code)
+    submission = services.submission_for(department=department, strategy=strategy, fiscal_year=fiscal_year)
+    actionable = not year.is_locked and submission.pk is not None
+    if request.method == "POST":
+        outcome = _act(request, submission, department, actionable=actionable)
+        if outcome.done:
+            return redirect("cycle:review", fiscal_year)
+    else:
+        outcome = _Outcome(done=False, return_form=ReturnForm(), status=200)
+    rows = figure_rows(request.user, strategy, fiscal_year, department)
+    return render(
+        request,
+        "kpis/review_department.html",
+        {
+            "fiscal_year": year,
+            "department": department,
+            "submission": submission,
+            "rows": rows,
+            "return_form": outcome.return_form,
+            "can_approve": actionable and submission.state == Submission.State.SUBMITTED,
+            "can_return": actionable
+            and submission.state in (Submission.State.SUBMITTED, Submission.State.APPROVED),
+            "entry_url": entry_url(fiscal_year, department),
+        },
+        status=outcome.status,
+    )
+
+
+def _act(
+    request: HttpRequest, submission: Submission, department: Department, *, actionable: bool
+) -> _Outcome:
+    """Approve or return the submission; a refusal re-reads it and shows why (409), an empty comment 400."""
+    return_form = ReturnForm()
+    action = request.POST.get("action")
+    try:
+        if not actionable:
+            raise ValidationError(_("この年度は確定（ロック）されているか、まだ提出がありません。"))
+        if action == "approve":
+            services.submission_approve(user=request.user, submission=submission)
+            messages.success(request, _("%(department)sの提出を承認しました。") % {"department": department})
+            return _Outcome(True, return_form, 302)
+        if action != "return":
+            raise ValidationError(_("操作を選んでください。"))
+        return_form = ReturnForm(request.POST)
+        if not return_form.is_valid():
+            return _Outcome(False, return_form, 400)
+        services.submission_return(
+            user=request.user, submission=submission, comment=return_form.cleaned_data["comment"]
+        )
+        messages.success(request, _("%(department)sに差し戻しました。") % {"department": department})
+        return _Outcome(True, return_form, 302)
+    except ValidationError as error:
+        if submission.pk:
+            submission.refresh_from_db()
+        messages.error(request, " ".join(error.messages))
+        return _Outcome(False, return_form, 409)
