@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -132,12 +132,15 @@ class IndicatorTable(tables.Table):
         return format_html('<a href="{}">{}</a>', record["url"], value)
 
     def render_name(self, value, record):
-        marks = []
-        if record["repost"]:
-            marks.append(format_html(' <span class="repost">{}</span>', _("再掲あり")))
+        marks = [("repost", _("再掲あり"))] if record["repost"] else []
         if record["digital"]:
-            marks.append(format_html(' <span class="digital">{}</span>', _("デジタル活用")))
-        return format_html('<a href="{}">{}</a>{}', record["url"], value, format_html("".join(marks)))
+            marks.append(("digital", _("デジタル活用")))
+        return format_html(
+            '<a href="{}">{}</a>{}',
+            record["url"],
+            value,
+            format_html_join("", ' <span class="{}">{}</span>', marks),
+        )
 
     def render_goal(self, value, record):
         return format_html(

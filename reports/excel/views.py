@@ -166,7 +166,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "filename": filename,
         "token": token,
-        "plan": batch,  # the template's name for the batch
+        "batch": batch,
         "changes": change_rows(batch),
         "form": ConfirmForm(initial={"digest": batch_digest(batch)}),
         "may_approve": access.is_planning(request.user),

@@ -59,30 +59,30 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(f"{path.name}: {error}") from error
 
-        plan = prepare_import(rows, strategy=strategy, user=user, department_ids=department_ids)
-        if not plan.ok:
-            self.report_errors(plan.errors)
-            lines = len({e.line for e in plan.errors})
+        batch = prepare_import(rows, strategy=strategy, user=user, department_ids=department_ids)
+        if not batch.ok:
+            self.report_errors(batch.errors)
+            lines = len({e.line for e in batch.errors})
             raise CommandError(_("%(count)s行に誤りがあります。何も書き込んでいません。") % {"count": lines})
 
-        for change in plan.changes:
+        for change in batch.changes:
             self.stdout.write(self.describe_change(change))
         if options["dry_run"]:
             self.stdout.write(
                 _("（試行）%(changes)s件を変更します（変更なし %(unchanged)s件）。何も書き込んでいません。")
-                % {"changes": len(plan.changes), "unchanged": plan.unchanged}
+                % {"changes": len(batch.changes), "unchanged": batch.unchanged}
             )
             return
 
         reason = options["reason"] or _("ファイルから取り込み: %(name)s") % {"name": path.name}
         try:
-            written = apply_import(plan, user=user, reason=reason, approve=options["approve"])
+            written = apply_import(batch, user=user, reason=reason, approve=options["approve"])
         except ImportConflict as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
             self.style.SUCCESS(
                 _("%(written)s件を書き込みました（変更なし %(unchanged)s件）。")
-                % {"written": written, "unchanged": plan.unchanged}
+                % {"written": written, "unchanged": batch.unchanged}
             )
         )
 
