@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts import access
-from goals.models import Strategy
+from accounts.strategy import current_strategy
 from kpis.api import serializers
 from lib.csvsafe import csv_response
 from lib.fiscal import parse_fiscal_year
@@ -21,7 +21,7 @@ class BadRequest(Exception):
 
 
 def _document(request: HttpRequest) -> dict:
-    strategy = Strategy.objects.current()
+    strategy = current_strategy(request)
     if strategy is None:
         raise LookupError(_("計画がまだ登録されていません。"))
     fiscal_year = None
