@@ -55,12 +55,6 @@ def department_ids(user) -> set[int]:
     return user._department_ids
 
 
-def can_edit_indicator(user, indicator) -> bool:
-    if is_planning(user):
-        return True
-    return is_staff_member(user) and indicator.department_id in department_ids(user)
-
-
 def can_read_internal(user) -> bool:
     """Drafts, notes and history: signed-in users with a role."""
     return has_any_role(user)
@@ -200,6 +194,26 @@ def allowed_departments(user):
 def import_department_ids(user) -> set[int] | None:
     """None: every indicator (the planning office); else the user's departments."""
     return None if is_planning(user) else department_ids(user)
+
+
+def can_import_as_approved(user) -> bool:
+    """Import figures straight as 承認済: the planning office only."""
+    return is_planning(user)
+
+
+def can_change_approved_figures(user) -> bool:
+    """Change a figure already approved (a correction during review): the planning office only."""
+    return is_planning(user)
+
+
+def edits_keep_status(user) -> bool:
+    """The planning office's corrections keep a figure's workflow status; staff edits make it a draft."""
+    return is_planning(user)
+
+
+def chooses_among_all_departments(user) -> bool:
+    """Entry templates of every indicator at once: the planning office; staff pick one of theirs."""
+    return is_planning(user)
 
 
 # --- Meetings and opinions --------------------------------------------------------------------------

@@ -316,16 +316,6 @@ def fiscal_year_set_state(*, user, fiscal_year: FiscalYear, state: str, reason: 
 # --- Indicator metadata ------------------------------------------------------------------------------
 
 PLAN_FIELDS = ("baseline_year", "baseline_value", "target_year", "target_value")
-METADATA_FIELDS = (
-    "department",
-    "unit",
-    "direction",
-    "aggregation",
-    *PLAN_FIELDS,
-    "source_mark",
-    "source_note",
-    "decimal_places",
-)
 
 
 class StaleEdit(Exception):

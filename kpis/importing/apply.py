@@ -21,8 +21,8 @@ def apply_import(batch: ImportBatch, *, user=None, reason: str, approve: bool = 
     New and changed values become drafts (approved with approve=True, for the planning office only).
     """
     if not batch.ok:
-        raise ValueError("An import plan with errors cannot be applied.")
-    if approve and user is not None and not access.is_planning(user):
+        raise ValueError("An import batch with errors cannot be applied.")
+    if approve and user is not None and not access.can_import_as_approved(user):
         raise PermissionError(_("承認済みとして取り込めるのは政策企画課だけです。"))
     if not batch.changes:
         return 0

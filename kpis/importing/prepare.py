@@ -88,7 +88,7 @@ class _Rules:
 
 def _rules_for(strategy, user, department_ids: set[int] | None) -> _Rules:
     """The rules for one import, made once: every query the check makes is made here."""
-    may_change_approved = user is None or access.is_planning(user)
+    may_change_approved = user is None or access.can_change_approved_figures(user)
     indicators = {
         indicator.code.upper(): indicator
         for indicator in Indicator.objects.filter(strategy=strategy).prefetch_related("actuals")

@@ -23,7 +23,6 @@ FONT_FAMILY = (
     '"Hiragino Kaku Gothic ProN", "Hiragino Sans", "Noto Sans CJK JP", "Noto Sans JP", '
     '"Yu Gothic UI", "Yu Gothic", Meiryo, sans-serif'
 )
-MUTED = "#57606a"
 GRID = "#d0d7de"
 EXPECTED_COLOUR = "#57606a"
 TARGET_COLOUR = "#0b5394"

@@ -38,7 +38,7 @@ class TemplateForm(YearForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = access.allowed_departments(user)
-        if not access.is_planning(user):
+        if not access.chooses_among_all_departments(user):
             # Staff choose one of their own departments; "every indicator" is the planning office's.
             self.fields["department"].required = True
             self.fields["department"].empty_label = None

@@ -169,7 +169,7 @@ def import_preview(request: HttpRequest, token: str) -> HttpResponse:
         "batch": batch,
         "changes": change_rows(batch),
         "form": ConfirmForm(initial={"digest": batch_digest(batch)}),
-        "may_approve": access.is_planning(request.user),
+        "may_approve": access.can_import_as_approved(request.user),
     }
     return render(request, "excel/import_preview.html", context, status=200 if batch.ok else 422)
 
@@ -206,7 +206,7 @@ def apply_confirmed(
     request: HttpRequest, token: str, filename: str, batch: ImportBatch, approve: bool
 ) -> HttpResponse:
     """Write the confirmed batch (approved only by the planning office) and drop the staged file."""
-    approve = approve and access.is_planning(request.user)
+    approve = approve and access.can_import_as_approved(request.user)
     try:
         written = apply_import(
             batch, user=request.user, reason=_("ファイル取込: %(name)s") % {"name": filename}, approve=approve

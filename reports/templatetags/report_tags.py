@@ -6,7 +6,7 @@ The visibility tags only ask accounts.access: the rules themselves live there, n
 from django import template
 from django.utils.translation import gettext as _
 
-from accounts.access import can_read_dashboards, can_read_internal
+from accounts.access import can_read_dashboards
 from kpis.rules.achievement import NOT_EVALUABLE
 from lib.templatetags.figures import grade_badge
 
@@ -17,12 +17,6 @@ register = template.Library()
 def dashboards_visible(user) -> bool:
     """Whether the nav shows the dashboards: public ones, or a signed-in user with a role."""
     return can_read_dashboards(user)
-
-
-@register.simple_tag
-def internal_visible(user) -> bool:
-    """Whether the page shows drafts, notes and history: a signed-in user with a role."""
-    return can_read_internal(user)
 
 
 @register.filter

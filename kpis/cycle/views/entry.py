@@ -116,7 +116,7 @@ def _save(screen: _Screen) -> HttpResponse:
         department=screen.department,
         fiscal_year=screen.fiscal_year,
         rows=[form.row_input() for form in forms],
-        keep_status=access.is_planning(request.user),
+        keep_status=access.edits_keep_status(request.user),
     )
     if result.conflicts:
         return _show_conflicts(screen, result)

@@ -35,13 +35,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["file"])
         user = self.user(options["user"])
-        department_ids = None
-        if user is not None and not access.is_planning(user):
-            if not access.is_staff_member(user):
-                raise CommandError(
-                    _("利用者 %(name)s には実績値を取り込む権限がありません。") % {"name": user}
-                )
-            department_ids = access.department_ids(user)
+        if user is not None and not access.can_use_templates(user):
+            raise CommandError(_("利用者 %(name)s には実績値を取り込む権限がありません。") % {"name": user})
+        department_ids = None if user is None else access.import_department_ids(user)
         if options["approve"] and department_ids is not None:
             raise CommandError(_("--approve（承認済みとして取り込む）は政策企画課だけが使えます。"))
 
