@@ -116,6 +116,15 @@ DATABASES = {
         conn_max_age=int(os.getenv("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several people save at once: WAL lets readers go on while one writes, a writer waits up to 20 s for
+    # the lock instead of failing with "database is locked", and IMMEDIATE takes the write lock when a
+    # transaction begins, so two transactions never deadlock upgrading a read lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
