@@ -4,11 +4,17 @@ import math
 import re
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 
+from django.core.exceptions import ValidationError
+
 MISSING = "\u2212"  # 「−」: not yet collected, never shown as 0
 
 # The value columns are DecimalField(max_digits=20, decimal_places=6): 14 digits before the point.
 MAX_INTEGER_DIGITS = 14
 MAX_DECIMAL_PLACES = 6
+# SQLite keeps a non-integer NUMERIC as a 64-bit float, exact to 15 significant digits: a value with more
+# would be stored rounded (and 99999999999999.99 would come back as 1E+14, too wide for the column).
+# PostgreSQL stores numeric exactly; one limit for both keeps every accepted value exact on either.
+MAX_SIGNIFICANT_DIGITS = 15
 
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
@@ -26,9 +32,9 @@ _TO_ASCII = str.maketrans(
         "\u3000": " ",
     }
 )
-_NUMBER = re.compile(
-    r"(?P<sign>[+-]?)\s*(?=\.?\d)(?P<integer>\d+(?:,\d+)*)?(?:\.(?P<fraction>\d*))?", re.ASCII
-)
+_NUMBER = re.compile(r"(?P<sign>[+-]?)\s*(?=\.?\d)(?P<integer>[\d,]+)?(?:\.(?P<fraction>\d*))?", re.ASCII)
+# Thousands separators only between groups of three: "1,234" and "12,345,678", never "12,5" or "1,2,3".
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+|\d+", re.ASCII)
 
 
 class NumberFormatError(ValueError):
@@ -77,6 +83,10 @@ def _parse_text(text: str) -> Decimal | None:
     match = _NUMBER.fullmatch(stripped.translate(_TO_ASCII))
     if match is None:
         raise NumberFormatError(f"数値として読めません: {text!r}")
+    if match["integer"] and not _GROUPED.fullmatch(match["integer"]):
+        raise NumberFormatError(
+            f"「,」は3桁ごとの区切りにだけ使えます（小数点は「.」で入力してください）: {text!r}"
+        )
     integer = (match["integer"] or "0").replace(",", "")
     fraction = match["fraction"] or "0"
     return _within_limits(Decimal(f"{match['sign']}{integer}.{fraction}"), text)
@@ -101,7 +111,26 @@ def _within_limits(value: Decimal, shown: object) -> Decimal:
         raise NumberFormatError(f"整数部は{MAX_INTEGER_DIGITS}桁までです: {shown!r}")
     if -exponent > MAX_DECIMAL_PLACES:
         raise NumberFormatError(f"小数点以下は{MAX_DECIMAL_PLACES}桁までです: {shown!r}")
+    if len(digits) > MAX_SIGNIFICANT_DIGITS and not value.is_zero():
+        raise NumberFormatError(
+            f"数字は整数部と小数部を合わせて{MAX_SIGNIFICANT_DIGITS}桁までです"
+            f"（それより長い値は正確に保存できません）: {shown!r}"
+        )
     return value
+
+
+def validate_storable(value: Decimal | None) -> None:
+    """Django validator of a value column: refuses what the database could not keep exactly.
+
+    The forms and imports read numbers with parse_decimal, which applies the same limits; this guards the
+    admin and any other ModelForm.
+    """
+    if value is None:
+        return
+    try:
+        _parse_cell_value(value)
+    except NumberFormatError as error:
+        raise ValidationError(str(error), code="not_storable") from error
 
 
 def format_decimal(value: Decimal | None, places: int | None = None) -> str:

@@ -1,15 +1,18 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lib.numbers import (
     MAX_DECIMAL_PLACES,
     MAX_INTEGER_DIGITS,
+    MAX_SIGNIFICANT_DIGITS,
     NumberFormatError,
     format_decimal,
     parse_decimal,
+    validate_storable,
 )
 
 D = Decimal
@@ -27,7 +30,6 @@ D = Decimal
         (".5", D("0.5")),
         ("12.", D("12")),
         ("1,234.50", D("1234.5")),
-        ("1,2,3", D("123")),
         ("+5", D("5")),
         ("＋５", D("5")),
         ("-12", D("-12")),
@@ -43,7 +45,8 @@ D = Decimal
         ("007", D("7")),
         ("-0", D("0")),
         ("1.5000000", D("1.5")),
-        ("99,999,999,999,999.999999", D("99999999999999.999999")),
+        ("99,999,999,999,999.9", D("99999999999999.9")),
+        ("12,345,678.901234", D("12345678.901234")),
         (1234, D("1234")),
         (-12, D("-12")),
         (D("12.30"), D("12.3")),
@@ -104,6 +107,29 @@ def test_parse_decimal_reads_an_empty_cell_as_missing(text):
 def test_parse_decimal_refuses_what_is_not_a_number(text):
     with pytest.raises(NumberFormatError):
         parse_decimal(text)
+
+
+@pytest.mark.parametrize("text", ["12,5", "１２，５", "1,2,3", "1234,567", "1,23", "△12,5"])
+def test_a_comma_that_does_not_separate_thousands_is_refused_not_dropped(text):
+    with pytest.raises(NumberFormatError, match="3桁ごとの区切り"):
+        parse_decimal(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["99999999999999.99", "12345678901234.567891", "1234567890.123456", D("1000000000.000001")]
+)
+def test_more_significant_digits_than_the_database_keeps_exactly_are_refused(text):
+    with pytest.raises(NumberFormatError, match=f"{MAX_SIGNIFICANT_DIGITS}桁"):
+        parse_decimal(text)
+
+
+def test_the_storage_validator_refuses_what_parse_decimal_refuses_and_passes_the_rest():
+    validate_storable(None)
+    validate_storable(D("99999999999999.9"))
+    validate_storable(D("0.000001"))
+    for value in (D("99999999999999.99"), D("1E+14"), D("0.0000001"), D("NaN")):
+        with pytest.raises(ValidationError):
+            validate_storable(value)
 
 
 def test_the_message_quotes_the_text():
@@ -182,9 +208,15 @@ def test_format_decimal_refuses_non_finite_values(value):
 # Property-based.
 
 LIMIT = 10**MAX_INTEGER_DIGITS - 1
-storable = st.decimals(
-    min_value=-LIMIT, max_value=LIMIT, places=MAX_DECIMAL_PLACES, allow_nan=False, allow_infinity=False
-)
+
+
+def _storable_with(places: int):
+    """Values with `places` decimals that fit the column and SQLite's 15 significant digits."""
+    bound = 10 ** min(MAX_SIGNIFICANT_DIGITS, MAX_INTEGER_DIGITS + places) - 1
+    return st.integers(min_value=-bound, max_value=bound).map(lambda n: D(n).scaleb(-places))
+
+
+storable = st.integers(min_value=0, max_value=MAX_DECIMAL_PLACES).flatmap(_storable_with)
 FULL_WIDTH = str.maketrans("0123456789,.", "０１２３４５６７８９，．")
 
 
@@ -228,3 +260,4 @@ def test_parse_decimal_on_number_like_text_gives_a_storable_value_or_a_number_fo
         _, digits, exponent = value.as_tuple()
         assert exponent >= -MAX_DECIMAL_PLACES
         assert len(digits) + exponent <= MAX_INTEGER_DIGITS
+        assert len(digits) <= MAX_SIGNIFICANT_DIGITS
