@@ -1,6 +1,10 @@
-"""The project's form renderer: every form and labelled field is drawn by the project's templates."""
+"""The project's form renderer and text field: every form is drawn by the project's templates, and no
+text a form accepts holds an invisible control character."""
 
+from django import forms
 from django.forms.renderers import TemplatesSetting
+
+from lib.text import clean_text
 
 
 class FormRenderer(TemplatesSetting):
@@ -12,3 +16,17 @@ class FormRenderer(TemplatesSetting):
 
     form_template_name = "includes/form.html"
     field_template_name = "includes/field.html"
+
+
+class TextField(forms.CharField):
+    """A CharField whose text is cleaned by lib.text.clean_text: line breaks as LF, controls dropped.
+
+    A NUL is left in place so that Django's own validator refuses it with a message that names it.
+    """
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if "\x00" in text:
+            return text
+        text = clean_text(text)
+        return text.strip() if self.strip else text
