@@ -1,29 +1,30 @@
 from django.contrib import admin
 
+from goals.admin_base import ReasonRequiredAdmin
 from goals.models import Department, Goal, Measure, Policy, Strategy, Vision
 
 
 @admin.register(Strategy)
-class StrategyAdmin(admin.ModelAdmin):
+class StrategyAdmin(ReasonRequiredAdmin):
     list_display = ["code", "name", "first_year", "last_year", "baseline_year", "is_active"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Vision)
-class VisionAdmin(admin.ModelAdmin):
+class VisionAdmin(ReasonRequiredAdmin):
     list_display = ["number", "theme", "title", "strategy"]
     search_fields = ["theme", "title"]
 
 
 @admin.register(Goal)
-class GoalAdmin(admin.ModelAdmin):
+class GoalAdmin(ReasonRequiredAdmin):
     list_display = ["code", "title", "strategy"]
     search_fields = ["code", "title"]
     list_filter = ["strategy"]
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(ReasonRequiredAdmin):
     list_display = ["code", "title", "goal"]
     search_fields = ["code", "title"]
     list_filter = ["goal"]
@@ -31,7 +32,7 @@ class MeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Policy)
-class PolicyAdmin(admin.ModelAdmin):
+class PolicyAdmin(ReasonRequiredAdmin):
     list_display = ["code", "title", "measure", "is_digital", "reposted_from"]
     search_fields = ["code", "title"]
     list_filter = ["is_digital", "measure__goal"]
@@ -40,7 +41,7 @@ class PolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ReasonRequiredAdmin):
     list_display = ["code", "name", "order"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]

@@ -4,6 +4,14 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from goals.history import ReverseAwareHistoricalRecords
+from lib.text import no_control_characters
+
+# Every text a person types is refused when it holds an invisible control character (lib.text); the
+# other apps' models use the same.
+TEXT = {"validators": [no_control_characters]}
 
 
 class StrategyQuerySet(models.QuerySet):
@@ -14,15 +22,16 @@ class StrategyQuerySet(models.QuerySet):
 
 class Strategy(models.Model):
     code = models.SlugField(_("コード"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=200)
-    subtitle = models.CharField(_("副題"), max_length=200, blank=True)
-    purpose = models.TextField(_("目的"), blank=True)
+    name = models.CharField(_("名称"), max_length=200, **TEXT)
+    subtitle = models.CharField(_("副題"), max_length=200, blank=True, **TEXT)
+    purpose = models.TextField(_("目的"), blank=True, **TEXT)
     first_year = models.PositiveSmallIntegerField(_("計画初年度"))
     last_year = models.PositiveSmallIntegerField(_("計画最終年度"))
     baseline_year = models.PositiveSmallIntegerField(_("基準年度"))
     is_active = models.BooleanField(_("有効"), default=True)
     # Set by the demo loader: every page then says the figures are invented.
     has_demo_data = models.BooleanField(_("デモデータを含む"), default=False, editable=False)
+    history = HistoricalRecords()
 
     objects = StrategyQuerySet.as_manager()
 
@@ -51,8 +60,9 @@ class Strategy(models.Model):
 class Vision(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="visions")
     number = models.PositiveSmallIntegerField(_("番号"))
-    theme = models.CharField(_("テーマ"), max_length=50)
-    title = models.CharField(_("名称"), max_length=200)
+    theme = models.CharField(_("テーマ"), max_length=50, **TEXT)
+    title = models.CharField(_("名称"), max_length=200, **TEXT)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("地域ビジョン")
@@ -66,10 +76,11 @@ class Vision(models.Model):
 
 class Goal(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="goals")
-    code = models.CharField(_("コード"), max_length=20)
+    code = models.CharField(_("コード"), max_length=20, **TEXT)
     number = models.PositiveSmallIntegerField(_("番号"))
-    title = models.CharField(_("名称"), max_length=200)
-    description = models.TextField(_("説明"), blank=True)
+    title = models.CharField(_("名称"), max_length=200, **TEXT)
+    description = models.TextField(_("説明"), blank=True, **TEXT)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("基本目標")
@@ -86,9 +97,10 @@ class Goal(models.Model):
 
 class Measure(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="measures")
-    code = models.CharField(_("コード"), max_length=20)
+    code = models.CharField(_("コード"), max_length=20, **TEXT)
     number = models.PositiveSmallIntegerField(_("番号"))
-    title = models.CharField(_("名称"), max_length=200)
+    title = models.CharField(_("名称"), max_length=200, **TEXT)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("施策の方向")
@@ -106,9 +118,9 @@ class Measure(models.Model):
 
 class Policy(models.Model):
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="policies")
-    code = models.CharField(_("コード"), max_length=30)
+    code = models.CharField(_("コード"), max_length=30, **TEXT)
     number = models.PositiveSmallIntegerField(_("番号"))
-    title = models.CharField(_("名称"), max_length=300)
+    title = models.CharField(_("名称"), max_length=300, **TEXT)
     is_digital = models.BooleanField(_("デジタル活用"), default=False)
     reposted_from = models.ForeignKey(
         "self",
@@ -118,6 +130,7 @@ class Policy(models.Model):
         related_name="reposts",
         verbose_name=_("再掲元"),
     )
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("施策")
@@ -135,11 +148,13 @@ class Policy(models.Model):
 
 class Department(models.Model):
     code = models.SlugField(_("コード"), max_length=40, unique=True)
-    name = models.CharField(_("名称"), max_length=100, unique=True)
+    name = models.CharField(_("名称"), max_length=100, unique=True, **TEXT)
     order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="departments", verbose_name=_("所属職員")
     )
+    # Members join and leave from either side (the department's form, a user's roles): both are recorded.
+    history = ReverseAwareHistoricalRecords(m2m_fields=[members])
 
     class Meta:
         verbose_name = _("担当課")

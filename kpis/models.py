@@ -1,20 +1,24 @@
 """Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
 
-from goals.models import Department, Goal, Measure, Policy, Strategy
+from goals.models import TEXT, Department, Goal, Measure, Policy, Strategy
 from kpis.rules.achievement import Aggregation, Direction
 from lib.fields import fiscal_year_field
+from lib.numbers import validate_storable
 
-# Wide enough for 百万円 totals and survey scores alike; never float.
-NUMBER = {"max_digits": 20, "decimal_places": 6}
+# Wide enough for 百万円 totals and survey scores alike; never float. Only what round-trips exactly on
+# SQLite and PostgreSQL is accepted (lib.numbers.validate_storable), by the admin as by every form.
+NUMBER = {"max_digits": 20, "decimal_places": 6, "validators": [validate_storable]}
+# A grade colour is written into /grades.css: nothing but #rrggbb may reach it.
+colour_validator = RegexValidator(
+    r"^#[0-9A-Fa-f]{6}\Z", _("色は「#1a7f37」のように # と16進数6桁で入力してください。"), code="colour"
+)
 # Plan order: a goal's KGIs before its KPIs, KPIs by measure and their place in it.
 INDICATOR_ORDER = ("goal__number", "kind", "measure__number", "order")
 
@@ -56,7 +60,7 @@ class IndicatorQuerySet(models.QuerySet):
 
 class Indicator(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="indicators")
-    code = models.CharField(_("コード"), max_length=30)
+    code = models.CharField(_("コード"), max_length=30, **TEXT)
     kind = models.CharField(_("種別"), max_length=3, choices=Kind.choices)
     goal = models.ForeignKey(
         Goal, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("基本目標")
@@ -71,8 +75,8 @@ class Indicator(models.Model):
         verbose_name=_("施策の方向"),
     )
     order = models.PositiveSmallIntegerField(_("順序"), default=0)
-    name = models.CharField(_("名称"), max_length=300)
-    unit = models.CharField(_("単位"), max_length=30, blank=True)
+    name = models.CharField(_("名称"), max_length=300, **TEXT)
+    unit = models.CharField(_("単位"), max_length=30, blank=True, **TEXT)
     direction = models.CharField(
         _("方向"), max_length=10, choices=DIRECTION_CHOICES, default=Direction.HIGHER.value
     )
@@ -83,9 +87,9 @@ class Indicator(models.Model):
     baseline_value = models.DecimalField(_("基準値"), null=True, blank=True, **NUMBER)
     target_year = fiscal_year_field(_("目標年度"), null=True, blank=True)
     target_value = models.DecimalField(_("目標値"), null=True, blank=True, **NUMBER)
-    source_mark = models.CharField(_("出典記号"), max_length=10, blank=True)
-    source_note = models.CharField(_("出典"), max_length=300, blank=True)
-    note = models.CharField(_("注記"), max_length=300, blank=True)
+    source_mark = models.CharField(_("出典記号"), max_length=10, blank=True, **TEXT)
+    source_note = models.CharField(_("出典"), max_length=300, blank=True, **TEXT)
+    note = models.CharField(_("注記"), max_length=300, blank=True, **TEXT)
     department = models.ForeignKey(
         Department,
         on_delete=models.SET_NULL,
@@ -129,6 +133,7 @@ class Placement(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="placements")
     order = models.PositiveSmallIntegerField(_("順序"), default=0)
     is_repost = models.BooleanField(_("再掲"), default=False)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("掲載位置")
@@ -164,11 +169,13 @@ class GradeBand(models.Model):
     """One grade of a strategy's scale (A 順調 ≥ 100.0 …); the band without lower bound is the bottom."""
 
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="grade_bands")
-    label = models.CharField(_("評価"), max_length=10)
-    name = models.CharField(_("名称"), max_length=30)
+    label = models.CharField(_("評価"), max_length=10, **TEXT)
+    name = models.CharField(_("名称"), max_length=30, **TEXT)
     lower_bound = models.DecimalField(_("下限（％）"), max_digits=7, decimal_places=1, null=True, blank=True)
-    description = models.CharField(_("説明"), max_length=200, blank=True)
-    colour = models.CharField(_("色"), max_length=7, default="#888888", help_text="#RRGGBB")
+    description = models.CharField(_("説明"), max_length=200, blank=True, **TEXT)
+    colour = models.CharField(
+        _("色"), max_length=7, default="#888888", help_text="#RRGGBB", validators=[colour_validator]
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -179,6 +186,12 @@ class GradeBand(models.Model):
 
     def __str__(self):
         return f"{self.label} {self.name}"
+
+
+class FiscalYearQuerySet(models.QuerySet):
+    def is_locked(self, strategy_id: int, year: int) -> bool:
+        """Whether that year of that strategy is 確定（ロック）: nothing of it may change until reopened."""
+        return self.filter(strategy_id=strategy_id, year=year, state=FiscalYear.State.LOCKED).exists()
 
 
 class FiscalYear(models.Model):
@@ -194,6 +207,8 @@ class FiscalYear(models.Model):
     year = fiscal_year_field(_("年度"))
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.NOT_OPEN)
     history = HistoricalRecords()
+
+    objects = FiscalYearQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("年度")
@@ -220,8 +235,8 @@ class ActualValue(models.Model):
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="actuals")
     fiscal_year = fiscal_year_field(_("年度"))
     value = models.DecimalField(_("実績値"), null=True, blank=True, **NUMBER)
-    note = models.TextField(_("備考"), blank=True)
-    cause_analysis = models.TextField(_("要因分析"), blank=True)
+    note = models.TextField(_("備考"), blank=True, **TEXT)
+    cause_analysis = models.TextField(_("要因分析"), blank=True, **TEXT)
     next_step = models.CharField(_("今後の方向性"), max_length=10, choices=NextStep.choices, blank=True)
     status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     entered_by = models.ForeignKey(
@@ -262,7 +277,7 @@ class Submission(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="submissions")
     fiscal_year = fiscal_year_field(_("年度"))
     state = models.CharField(_("状態"), max_length=12, choices=State.choices, default=State.NOT_STARTED)
-    comment = models.TextField(_("審査コメント"), blank=True)
+    comment = models.TextField(_("審査コメント"), blank=True, **TEXT)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -285,13 +300,3 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.department} {self.fiscal_year}: {self.get_state_display()}"
-
-
-@receiver(pre_create_historical_record)
-def _reason_for_admin_edits(sender, history_instance, **kwargs):
-    """The admin has no reason field: its edits are recorded as such, so no history row lacks a why."""
-    if history_instance.history_change_reason:
-        return
-    request = getattr(HistoricalRecords.context, "request", None)
-    if request is not None and request.path.startswith(reverse("admin:index")):
-        history_instance.history_change_reason = str(_("管理画面で変更"))

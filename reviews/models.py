@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from goals.models import Goal, Policy, Strategy
+from goals.models import TEXT, Goal, Policy, Strategy
 from kpis.models import Indicator, NextStep
 from lib.fields import fiscal_year_field
 
@@ -16,7 +16,7 @@ class GoalEvaluation(models.Model):
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="evaluations")
     fiscal_year = fiscal_year_field(_("年度"))
-    text = models.TextField(_("総合評価"))
+    text = models.TextField(_("総合評価"), **TEXT)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -39,7 +39,7 @@ class PolicyDirection(models.Model):
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="directions")
     fiscal_year = fiscal_year_field(_("年度"))
     direction = models.CharField(_("今後の方向性"), max_length=10, choices=NextStep.choices)
-    note = models.TextField(_("補足"), blank=True)
+    note = models.TextField(_("補足"), blank=True, **TEXT)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -68,7 +68,7 @@ class Meeting(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="meetings")
     fiscal_year = fiscal_year_field(_("審議する年度"))
     body = models.CharField(_("会議体"), max_length=20, choices=Body.choices, default=Body.COUNCIL)
-    name = models.CharField(_("会議名"), max_length=200)
+    name = models.CharField(_("会議名"), max_length=200, **TEXT)
     date = models.DateField(_("開催日"))
     history = HistoricalRecords()
 
@@ -130,8 +130,8 @@ class Opinion(models.Model):
         related_name="opinions",
         verbose_name=_("指標"),
     )
-    speaker = models.CharField(_("発言者"), max_length=100)
-    text = models.TextField(_("意見・提言"))
+    speaker = models.CharField(_("発言者"), max_length=100, **TEXT)
+    text = models.TextField(_("意見・提言"), **TEXT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -139,11 +139,11 @@ class Opinion(models.Model):
         related_name="opinions",
         verbose_name=_("登録者"),
     )
-    response = models.TextField(_("対応方針"), blank=True)
+    response = models.TextField(_("対応方針"), blank=True, **TEXT)
     follow_up = models.CharField(
         _("対応状況"), max_length=12, choices=FollowUp.choices, default=FollowUp.OPEN
     )
-    follow_up_reason = models.TextField(_("対応しない理由"), blank=True)
+    follow_up_reason = models.TextField(_("対応しない理由"), blank=True, **TEXT)
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -1,12 +1,14 @@
-"""Who may open and post every entry/review view: anonymous → login, wrong role → logged 403."""
+"""Who may open and post every entry/review view and the planning office's screens: anonymous → login,
+wrong role → logged 403."""
 
 import logging
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from kpis.cycle.services import indicator_marker
-from kpis.models import FiscalYear, Indicator, Submission
+from kpis.models import FiscalYear, GradeBand, Indicator, Submission
 from tests.support.entry import entry_data, login, set_year_state
 
 LOGIN = "login"
@@ -37,6 +39,28 @@ def _indicator_post():
 def _review_post():
     Submission.objects.filter(department__code="kodomo").update(state=Submission.State.SUBMITTED)
     return {"action": "approve"}
+
+
+def _grade_bands_post():
+    """The grade-band form as shown, unchanged, with a reason."""
+    bands = list(GradeBand.objects.filter(strategy__code="dai3ki"))
+    data = {"form-TOTAL_FORMS": len(bands), "form-INITIAL_FORMS": len(bands), "reason": "確認"}
+    for i, band in enumerate(bands):
+        data.update(
+            {
+                f"form-{i}-id": band.pk,
+                f"form-{i}-label": band.label,
+                f"form-{i}-name": band.name,
+                f"form-{i}-lower_bound": "" if band.lower_bound is None else band.lower_bound,
+                f"form-{i}-colour": band.colour,
+                f"form-{i}-description": band.description,
+            }
+        )
+    return data
+
+
+def _council_roles_url():
+    return reverse("office:role_edit", args=[User.objects.get(username="council").pk])
 
 
 # (name, url, GET answers, POST data factory or None, POST answers), answers in PEOPLE order.
@@ -88,6 +112,34 @@ VIEWS = [
         lambda: reverse("cycle:indicator_edit", args=["G3-M1-K1"]),
         [LOGIN, 403, 403, 200, 403],
         _indicator_post,
+        [LOGIN, 403, 403, 302, 403],
+    ),
+    (
+        "audit",
+        lambda: reverse("office:audit"),
+        [LOGIN, 403, 403, 200, 403],
+        lambda: {},
+        [LOGIN, 403, 403, 405, 403],
+    ),
+    (
+        "grade_bands",
+        lambda: reverse("office:grade_bands"),
+        [LOGIN, 403, 403, 200, 403],
+        _grade_bands_post,
+        [LOGIN, 403, 403, 302, 403],
+    ),
+    (
+        "roles",
+        lambda: reverse("office:roles"),
+        [LOGIN, 403, 403, 200, 403],
+        lambda: {},
+        [LOGIN, 403, 403, 405, 403],
+    ),
+    (
+        "role_edit",
+        _council_roles_url,
+        [LOGIN, 403, 403, 200, 403],
+        lambda: {"roles": ["expert_council"], "reason": "確認"},
         [LOGIN, 403, 403, 302, 403],
     ),
 ]

@@ -227,6 +227,7 @@ def test_an_admin_edit_of_a_value_keeps_the_user_and_a_reason(client, users):
             "entered_by": "",
             "entered_at_0": "",
             "entered_at_1": "",
+            "change_reason": "集計表の訂正",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -234,7 +235,7 @@ def test_an_admin_edit_of_a_value_keeps_the_user_and_a_reason(client, users):
     assert (record.value, record.history_user, record.history_change_reason) == (
         Decimal(6),
         admin,
-        "管理画面で変更",
+        "集計表の訂正",
     )
     assert record.prev_record.value == Decimal(5)
 

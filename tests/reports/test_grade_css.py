@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -35,3 +37,17 @@ def test_a_missing_figure_shows_only_a_dash_not_a_dash_and_a_unit():
 
     assert figure(None, None, "人") == "−"
     assert figure(Decimal("3.3"), 2, "点", "平均") == '平均3.30<span class="unit">点</span>'
+
+
+RULE = re.compile(r"\.grade-[a-z0-9]+ \{ background: #[0-9a-fA-F]{6}; color: #[0-9a-fA-F]{6}; \}")
+
+
+def test_a_stored_colour_cannot_restyle_the_page(client, plan):
+    GradeBand.objects.filter(strategy=plan, label="B+").update(colour="red;}*{")
+    GradeBand.objects.create(strategy=plan, label="◎", name="特に順調", lower_bound=150, colour="x}body{")
+    css = client.get(reverse("dashboards:grade_css")).content.decode()
+    lines = css.strip().splitlines()
+    assert len(lines) == 6 and all(RULE.fullmatch(line) for line in lines), css
+    assert "red" not in css and "body" not in css
+    assert ".grade-bplus { background: #2f6fb3;" in css  # the default scale's B+ colour
+    assert f".grade-{grade_class('◎')} {{ background: #6e7781;" in css  # no default: the neutral grey

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from office import views
+
+app_name = "office"
+
+urlpatterns = [
+    path("audit/", views.audit_log, name="audit"),
+    path("settings/grade-bands/", views.grade_bands, name="grade_bands"),
+    path("settings/roles/", views.roles, name="roles"),
+    path("settings/roles/<int:pk>/", views.role_edit, name="role_edit"),
+]
