@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import Department
-from kpis.cycle.services import REASON_MAX_LENGTH, RowInput
+from kpis.cycle import services
+from kpis.cycle.services import REASON_MAX_LENGTH
 from kpis.models import (
     AGGREGATION_CHOICES,
     DIRECTION_CHOICES,
@@ -16,6 +17,7 @@ from kpis.models import (
     NextStep,
 )
 from lib.fields import fiscal_year_form_field
+from lib.forms import TextField
 from lib.numbers import NumberFormatError, format_decimal, parse_decimal
 
 
@@ -50,70 +52,84 @@ class NumberField(forms.CharField):
         return value
 
 
+STALE_PAGE = _("画面が古くなっています。再読み込みしてから入力してください。")
+
+
 class EntryRowForm(forms.Form):
-    """One indicator's row on the entry screen."""
+    """One indicator's row on the entry screen, with what the page showed of it (version, shown).
+
+    `choice` and `contested` are drawn only on a row in conflict: the person's answer, and the stored row
+    it answers (services.stored_mark).
+    """
 
     value = NumberField(label=_("実績値"))
-    note = forms.CharField(
+    note = TextField(
         label=_("備考"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    cause_analysis = forms.CharField(
+    cause_analysis = TextField(
         label=_("要因分析"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
     next_step = forms.ChoiceField(
         label=_("今後の方向性"), required=False, choices=[("", "―")] + list(NextStep.choices)
     )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    shown = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    choice = forms.ChoiceField(
+        label=_("この行をどうしますか"),
+        required=False,
+        choices=[
+            (services.KEEP, _("保存されている値を残す")),
+            (services.OVERWRITE, _("自分の入力で上書きする")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    contested = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, indicator: Indicator, **kwargs):
         self.indicator = indicator
         super().__init__(*args, prefix=f"i{indicator.pk}", **kwargs)
         label = f"{indicator.code} {indicator.name}"
-        for name, field in self.fields.items():
-            if name != "version":
-                field.widget.attrs["aria-label"] = f"{label}：{field.label}"
+        for name in ("value", "note", "cause_analysis", "next_step"):
+            field = self.fields[name]
+            field.widget.attrs["aria-label"] = f"{label}：{field.label}"
         self.fields["value"].widget.attrs["class"] = "number-input entry-value"
         if indicator.unit:
             self.fields["value"].widget.attrs["aria-describedby"] = f"unit-{indicator.pk}"
-        self.fields["version"].error_messages = {
-            "required": _("画面が古くなっています。再読み込みしてから入力してください。"),
-            "invalid": _("画面が古くなっています。再読み込みしてから入力してください。"),
-            "min_value": _("画面が古くなっています。再読み込みしてから入力してください。"),
-        }
-
-    # Browsers post textarea line breaks as CRLF, imports write LF: keep one form so equal texts compare equal.
-    def clean_note(self) -> str:
-        return self.cleaned_data["note"].replace("\r\n", "\n")
-
-    def clean_cause_analysis(self) -> str:
-        return self.cleaned_data["cause_analysis"].replace("\r\n", "\n")
+        for name in ("version", "shown"):
+            self.fields[name].error_messages = dict.fromkeys(
+                ("required", "invalid", "min_value", "max_length"), STALE_PAGE
+            )
 
     @staticmethod
     def initial_for(actual) -> dict:
         if actual is None:
-            return {"version": 0}
+            return {"version": 0, "shown": services.shown_mark(None)}
         return {
             "value": actual.value,
             "note": actual.note,
             "cause_analysis": actual.cause_analysis,
             "next_step": actual.next_step,
             "version": actual.version,
+            "shown": services.shown_mark(actual),
         }
 
-    def row_input(self) -> RowInput:
+    def row_input(self) -> services.RowInput:
         data = self.cleaned_data
-        return RowInput(
+        return services.RowInput(
             indicator=self.indicator,
             version=data["version"],
             value=data["value"],
             note=data["note"],
             cause_analysis=data["cause_analysis"],
             next_step=data["next_step"],
+            shown=data["shown"],
+            choice=data["choice"],
+            contested=data["contested"],
         )
 
 
 class ReturnForm(forms.Form):
-    comment = forms.CharField(
+    comment = TextField(
         label=_("差戻しの理由（担当課に表示されます）"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -121,10 +137,18 @@ class ReturnForm(forms.Form):
     )
 
 
+def seen_state(data, states) -> str | None:
+    """The state a page showed (its hidden "seen" input), when it is one of `states` (a TextChoices)."""
+    value = data.get("seen")
+    return value if value in states.values else None
+
+
 class FiscalYearStateForm(forms.Form):
     year = fiscal_year_form_field(widget=forms.HiddenInput)
     state = forms.ChoiceField(choices=FiscalYear.State.choices, widget=forms.HiddenInput)
-    reason = forms.CharField(
+    # The state the page showed: the move is refused (409) when another planner has moved the year since.
+    seen = forms.ChoiceField(choices=FiscalYear.State.choices, required=False, widget=forms.HiddenInput)
+    reason = TextField(
         label=_("再開の理由"),
         required=False,
         max_length=REASON_MAX_LENGTH,
@@ -138,17 +162,17 @@ class IndicatorForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("担当課"), queryset=Department.objects.all(), required=False, empty_label="―"
     )
-    unit = forms.CharField(label=_("単位"), max_length=30, required=False)
+    unit = TextField(label=_("単位"), max_length=30, required=False)
     direction = forms.ChoiceField(label=_("方向"), choices=DIRECTION_CHOICES)
     aggregation = forms.ChoiceField(label=_("集計方法"), choices=AGGREGATION_CHOICES)
     baseline_year = fiscal_year_form_field(label=_("基準年度"), required=False)
     baseline_value = NumberField(label=_("基準値"))
     target_year = fiscal_year_form_field(label=_("目標年度"), required=False)
     target_value = NumberField(label=_("目標値"))
-    source_mark = forms.CharField(label=_("出典記号"), max_length=10, required=False)
-    source_note = forms.CharField(label=_("出典"), max_length=300, required=False)
+    source_mark = TextField(label=_("出典記号"), max_length=10, required=False)
+    source_note = TextField(label=_("出典"), max_length=300, required=False)
     decimal_places = forms.IntegerField(label=_("表示する小数桁数"), required=False, min_value=0, max_value=6)
-    reason = forms.CharField(
+    reason = TextField(
         label=_("変更理由"),
         max_length=REASON_MAX_LENGTH,
         required=False,

@@ -4,13 +4,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from accounts import access
 from kpis.cycle import services
 from kpis.cycle.forms import EntryRowForm
-from kpis.models import ActualValue, Indicator
+from kpis.models import ActualValue, Indicator, NextStep
 from kpis.rules.achievement import YearResult
 from kpis.rules.evaluation import Evaluation, evaluate_all, scale_for
+from lib.numbers import MISSING, format_decimal
 
 
 @dataclass
@@ -27,12 +29,31 @@ class Row:
     form: EntryRowForm | None = None
     conflict: services.Conflict | None = None
 
+    def conflict_lines(self) -> list[tuple[str, str, str]]:
+        """(field, stored, typed) for each field where the stored row and this person's input differ."""
+        stored, typed = _shown_content(self.conflict.stored), _shown_content(self.conflict.typed)
+        return [
+            (str(label), before, after)
+            for label, before, after in zip(CONTENT_LABELS, stored, typed, strict=True)
+            if before != after
+        ]
+
+    def conflict_erases(self) -> str:
+        """The stored fields an overwrite would empty, 「実績値、要因分析」, or "" when none."""
+        stored, typed = _shown_content(self.conflict.stored), _shown_content(self.conflict.typed)
+        return "、".join(
+            str(label)
+            for label, before, after in zip(CONTENT_LABELS, stored, typed, strict=True)
+            if after == MISSING and before != MISSING
+        )
+
 
 def figure_rows(user, strategy, year, department, *, editable=False, data=None, conflicts=()) -> list[Row]:
     """The department's indicators with this year's figures, in a fixed number of queries.
 
     `editable`: rows the user may change carry an EntryRowForm bound to `data` (None: unbound).
-    `conflicts`: rows refused by the optimistic lock, shown with both values.
+    `conflicts`: after a save, the rows refused because someone saved them first: only these keep what
+    was typed (with the choice to make); every other row shows what is stored now.
     """
     indicators = list(Indicator.objects.with_figures().of_strategy(strategy).filter(department=department))
     scale = scale_for(strategy)
@@ -40,8 +61,6 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
     records = [e.record(year) for e in evaluations]
     names = _entered_by_names(records)
     conflict_of = {c.typed.indicator.pk: c for c in conflicts}
-    if data is not None and conflicts:
-        data = _with_stored_versions(data, indicators, records)
     rows = []
     for indicator, evaluation, actual in zip(indicators, evaluations, records, strict=True):
         previous, previous_is_baseline = _previous(indicator, evaluation, year)
@@ -57,7 +76,8 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
             conflict=conflict_of.get(indicator.pk),
         )
         if editable and access.can_edit_actual(user, actual):
-            row.form = EntryRowForm(data, indicator=indicator, initial=EntryRowForm.initial_for(actual))
+            row_data = _to_answer(data, row.conflict) if conflicts else data
+            row.form = EntryRowForm(row_data, indicator=indicator, initial=EntryRowForm.initial_for(actual))
         rows.append(row)
     return rows
 
@@ -67,13 +87,31 @@ def _entered_by_names(records) -> dict[int, str]:
     return {u.pk: u.get_full_name() or u.username for u in get_user_model().objects.filter(pk__in=user_ids)}
 
 
-def _with_stored_versions(data, indicators, records):
-    """Re-shown after a refused row: the inputs carry the stored versions now, so a second save
-    overwrites deliberately, after both values have been seen."""
+def _to_answer(data, conflict: services.Conflict | None):
+    """A row in conflict keeps what was typed and asks again about the stored row shown now; others: None."""
+    if conflict is None:
+        return None
     data = data.copy()
-    for indicator, actual in zip(indicators, records, strict=True):
-        data[f"i{indicator.pk}-version"] = str(actual.version if actual else 0)
+    prefix = f"i{conflict.typed.indicator.pk}"
+    data[f"{prefix}-contested"] = conflict.mark
+    data.pop(f"{prefix}-choice", None)
     return data
+
+
+CONTENT_LABELS = (_("実績値"), _("備考"), _("要因分析"), _("今後の方向性"))
+
+
+def _shown_content(row) -> tuple[str, str, str, str]:
+    """A stored ActualValue's or a typed RowInput's content as the page writes it ("−" for empty)."""
+    if row is None:
+        return (MISSING,) * 4
+    next_step = NextStep(row.next_step).label if row.next_step in NextStep.values else row.next_step
+    return (
+        format_decimal(row.value),
+        row.note or MISSING,
+        row.cause_analysis or MISSING,
+        str(next_step) or MISSING,
+    )
 
 
 def _previous(indicator: Indicator, evaluation: Evaluation, year: int) -> tuple[Decimal | None, bool]:

@@ -2,11 +2,15 @@
 
 Each function is atomic and leaves a simple-history row per change with the user and a reason, so the
 indicator page can show who changed what, when and why. Access checks belong to the views (accounts.access);
-state rules (what may follow what) live here.
+state rules (what may follow what) live here, and are always checked against the states as stored when the
+write runs, read under lock (lock_cycle), never against what a page showed.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -18,6 +22,8 @@ from simple_history.utils import bulk_update_with_history
 
 from goals.models import Department, Strategy
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, Submission
+from lib.numbers import format_decimal
+from lib.text import clean_text
 
 # simple-history keeps the reason in a CharField(max_length=100).
 REASON_MAX_LENGTH = 100
@@ -35,12 +41,68 @@ def _save_with_history(instance, *, user, reason: str, **kwargs) -> None:
     instance.save(**kwargs)
 
 
+# --- States and their locks --------------------------------------------------------------------------
+
+
+class StateChanged(Exception):
+    """The year or the submission is not, or no longer, in a state that allows this; str() says why.
+
+    The views answer 409: the request was sound, but the state it was made against has moved on.
+    """
+
+
+def lock_cycle(
+    *, strategy: Strategy, department: Department, fiscal_year: int
+) -> tuple[FiscalYear, Submission]:
+    """The year's window and the department's submission as they are now, kept so until the transaction ends.
+
+    Every write of figures or states calls this first, inside its transaction, and decides from what it returns,
+    never from what a page showed: on PostgreSQL both rows stay locked (SELECT … FOR UPDATE), on SQLite
+    the IMMEDIATE transaction already holds the database's write lock. One order for every writer (year,
+    then submission, then figures) means two transactions never wait for each other in a circle. Rows
+    not stored yet come back unsaved (未開始, 未入力).
+    """
+    year = _locked_year(strategy, fiscal_year)
+    # order_by("pk"): the default ordering joins Department, which FOR UPDATE would lock too.
+    submission = (
+        Submission.objects.select_for_update()
+        .filter(department=department, strategy=strategy, fiscal_year=fiscal_year)
+        .order_by("pk")
+        .first()
+    ) or Submission(department=department, strategy=strategy, fiscal_year=fiscal_year)
+    submission.strategy, submission.department = strategy, department
+    return year, submission
+
+
+def _locked_year(strategy: Strategy, year: int) -> FiscalYear:
+    # order_by("pk"): the default ordering joins Strategy, which FOR UPDATE would lock too.
+    found = FiscalYear.objects.select_for_update().filter(strategy=strategy, year=year).order_by("pk").first()
+    found = found or FiscalYear(strategy=strategy, year=year)
+    found.strategy = strategy
+    return found
+
+
+def _check_seen(current, seen_state: str | None, what: str) -> None:
+    """The page showed another state than the one stored now: someone acted first."""
+    if seen_state is not None and seen_state != current.state:
+        raise StateChanged(
+            _("この画面を開いた後に、他の人が%(what)sを「%(state)s」にしました。画面を確認してください。")
+            % {"what": what, "state": current.get_state_display()}
+        )
+
+
 # --- Yearly figures ----------------------------------------------------------------------------------
+
+KEEP, OVERWRITE = "keep", "overwrite"
 
 
 @dataclass(frozen=True)
 class RowInput:
-    """What was typed on one row of the entry screen, and the version of the stored row it started from."""
+    """What was posted for one row of the entry screen, and what the page showed of it.
+
+    `version` and `shown` (content_mark of the row as drawn) describe the page; `choice` and `contested`
+    answer a conflict the page showed: KEEP or OVERWRITE, for the stored row with that stored_mark.
+    """
 
     indicator: Indicator
     version: int  # 0 when no figure was stored when the page was shown
@@ -48,6 +110,9 @@ class RowInput:
     note: str = ""
     cause_analysis: str = ""
     next_step: str = ""
+    shown: str | None = None  # None: not known (a caller without a page); every difference is a change
+    choice: str = ""
+    contested: str = ""
 
     def content(self) -> tuple:
         return (self.value, self.note, self.cause_analysis, self.next_step)
@@ -55,10 +120,18 @@ class RowInput:
 
 @dataclass(frozen=True)
 class Conflict:
-    """Someone saved the row first: the stored figure stays, the typed one is shown beside it."""
+    """Someone saved the row after the page was shown, and this person changed it too: nothing written.
+
+    `unanswered`: the page already showed this very conflict and no choice was made.
+    """
 
     typed: RowInput
-    stored: ActualValue
+    stored: ActualValue | None  # None: the stored row has been deleted meanwhile
+    unanswered: bool = False
+
+    @property
+    def mark(self) -> str:
+        return stored_mark(self.stored)
 
 
 @dataclass
@@ -74,23 +147,118 @@ def _content(actual: ActualValue | None) -> tuple:
     return (actual.value, actual.note, actual.cause_analysis, actual.next_step)
 
 
+def _key(content: tuple) -> tuple:
+    """What two contents are compared by: numbers by value (1.50 = 1.5), texts as the forms clean them."""
+    value, note, cause_analysis, next_step = content
+    return (
+        "" if value is None else format_decimal(value),
+        clean_text(note).strip(),
+        clean_text(cause_analysis).strip(),
+        next_step or "",
+    )
+
+
 def _same(a: tuple, b: tuple) -> bool:
-    # Decimals compare by value (1.50 == 1.5); texts as typed.
-    return a == b
+    return _key(a) == _key(b)
 
 
-def _untouched_since(stored: ActualValue, row: RowInput) -> bool:
-    """True when what was posted is exactly what the row held at the version the page showed.
+def content_mark(content: tuple) -> str:
+    """A short fingerprint of a row's content; the entry page carries it to say what it showed."""
+    text = json.dumps(_key(content), ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
-    A person who saves the whole page has not changed a row someone else edited meanwhile: that is not
-    a conflict, the row is simply left alone.
+
+def shown_mark(actual: ActualValue | None) -> str:
+    """content_mark of a stored row (of an empty one when none is stored)."""
+    return content_mark(_content(actual))
+
+
+def stored_mark(actual: ActualValue | None) -> str:
+    """The stored row's version and content: what a person's answer to a conflict is about."""
+    return f"{_version(actual)}-{shown_mark(actual)}"
+
+
+def _version(actual: ActualValue | None) -> int:
+    return actual.version if actual is not None else 0
+
+
+def _decide(row: RowInput, stored: ActualValue | None) -> int | Conflict | None:
+    """For one posted row: None (nothing to write), the version to write over, or a Conflict.
+
+    Only a row the person changed is ever written or in conflict: a row posted as the page showed it
+    takes what is stored now, whoever saved it. A changed row whose stored figure moved on since the
+    page was drawn (a new version, or a content the page did not show) is written only when the person,
+    shown both, chose OVERWRITE for exactly that stored row; an empty input thus never erases a stored
+    value by accident.
     """
-    seen = ActualValue.history.filter(id=stored.pk, version=row.version).order_by("-history_id").first()
-    return seen is not None and _same(_content(seen), row.content())
+    if _same(_content(stored), row.content()):
+        return None
+    if row.shown is not None and content_mark(row.content()) == row.shown:
+        return None
+    if row.choice == KEEP:
+        return None
+    moved = _version(stored) != row.version or (row.shown is not None and shown_mark(stored) != row.shown)
+    if not moved:
+        return row.version
+    answered = row.contested == stored_mark(stored)
+    if row.choice == OVERWRITE and answered:
+        return _version(stored)
+    return Conflict(row, stored, unanswered=answered)
 
 
-def _stored_row(indicator: Indicator, fiscal_year: int) -> ActualValue:
-    return ActualValue.objects.select_related("entered_by").get(indicator=indicator, fiscal_year=fiscal_year)
+@dataclass(frozen=True)
+class _Writer:
+    """Writes posted rows as one person's save: `UPDATE … WHERE version = n`, one history row each."""
+
+    user: object
+    fiscal_year: int
+    keep_status: bool
+    reason: str
+    now: datetime
+
+    def write(self, row: RowInput, stored: ActualValue | None, version: int) -> ActualValue | Conflict:
+        if stored is None:
+            return self._create(row)
+        claimed = ActualValue.objects.filter(pk=stored.pk, version=version).update(version=F("version") + 1)
+        if not claimed:
+            return Conflict(row, _stored_row(row.indicator, self.fiscal_year))
+        stored.value, stored.note = row.value, row.note
+        stored.cause_analysis, stored.next_step = row.cause_analysis, row.next_step
+        stored.version = version + 1
+        stored.entered_by, stored.entered_at = self.user, self.now
+        if not self.keep_status:
+            stored.status = Status.DRAFT
+        _save_with_history(stored, user=self.user, reason=self.reason)
+        return stored
+
+    def _create(self, row: RowInput) -> ActualValue | Conflict:
+        actual = ActualValue(
+            indicator=row.indicator,
+            fiscal_year=self.fiscal_year,
+            value=row.value,
+            note=row.note,
+            cause_analysis=row.cause_analysis,
+            next_step=row.next_step,
+            status=Status.DRAFT,
+            entered_by=self.user,
+            entered_at=self.now,
+            version=1,
+        )
+        try:
+            with transaction.atomic():
+                _save_with_history(actual, user=self.user, reason=self.reason)
+        except IntegrityError:
+            # Created by a writer that does not take the cycle's locks, between our read and our write.
+            return Conflict(row, _stored_row(row.indicator, self.fiscal_year))
+        return actual
+
+
+def _stored_row(indicator: Indicator, fiscal_year: int) -> ActualValue | None:
+    return (
+        ActualValue.objects.select_related("entered_by")
+        .filter(indicator=indicator, fiscal_year=fiscal_year)
+        .first()
+    )
 
 
 def submission_for(*, department: Department, strategy: Strategy, fiscal_year: int) -> Submission:
@@ -99,6 +267,11 @@ def submission_for(*, department: Department, strategy: Strategy, fiscal_year: i
         department=department, strategy=strategy, fiscal_year=fiscal_year
     ).first()
     return found or Submission(department=department, strategy=strategy, fiscal_year=fiscal_year)
+
+
+def takes_figures(fiscal_year: FiscalYear) -> bool:
+    """Figures are written only while the year is open or closed (corrections): never before, never locked."""
+    return fiscal_year.state in (FiscalYear.State.OPEN, FiscalYear.State.CLOSED)
 
 
 @transaction.atomic
@@ -111,69 +284,45 @@ def actual_save(
     rows: Sequence[RowInput],
     keep_status: bool = False,
     reason: str = "",
+    may_edit: Callable[[FiscalYear, Submission], bool] | None = None,
 ) -> SaveResult:
-    """Save the typed rows as drafts; a row whose version is stale is refused and reported, not written.
+    """Save the rows the person changed as drafts; a row someone else saved meanwhile is reported, not written.
 
-    The write is `UPDATE … WHERE id = … AND version = n`, so of two saves from the same version only the
-    first changes the row, on SQLite and PostgreSQL alike. keep_status (the planning office correcting a
-    figure under review) leaves the row's status as it is; otherwise a changed row is a draft again.
+    The year and the submission are read locked and checked first (`may_edit`: the caller's access rule,
+    asked again of the states as they are now); StateChanged when they no longer allow the save. Each
+    write is `UPDATE … WHERE id = … AND version = n`, so of two saves from the same version only the first
+    changes the row, on SQLite and PostgreSQL alike. keep_status (the planning office correcting a figure
+    under review) leaves the row's status as it is; otherwise a changed row is a draft again. Nothing
+    changed: nothing is written, not even the submission's 入力開始.
     """
-    reason = reason or _("実績値の入力（下書き保存）")
+    year, submission = lock_cycle(strategy=strategy, department=department, fiscal_year=fiscal_year)
+    if not takes_figures(year) or (may_edit is not None and not may_edit(year, submission)):
+        raise StateChanged(
+            _(
+                "年度または提出の状態が変わったため、保存していません（年度：%(year)s、提出：%(submission)s）。"
+            )
+            % {"year": year.get_state_display(), "submission": submission.get_state_display()}
+        )
+    writer = _Writer(
+        user, fiscal_year, keep_status, reason or _("実績値の入力（下書き保存）"), timezone.now()
+    )
     stored_rows = {
         a.indicator_id: a
         for a in ActualValue.objects.select_related("entered_by").filter(
             indicator__in=[row.indicator for row in rows], fiscal_year=fiscal_year
         )
     }
-    now = timezone.now()
     saved, conflicts = [], []
     for row in rows:
         stored = stored_rows.get(row.indicator.pk)
-        if _same(_content(stored), row.content()):
-            continue
-        if stored is None:
-            actual = ActualValue(
-                indicator=row.indicator,
-                fiscal_year=fiscal_year,
-                value=row.value,
-                note=row.note,
-                cause_analysis=row.cause_analysis,
-                next_step=row.next_step,
-                status=Status.DRAFT,
-                entered_by=user,
-                entered_at=now,
-                version=1,
-            )
-            try:
-                with transaction.atomic():
-                    _save_with_history(actual, user=user, reason=reason)
-            except IntegrityError:
-                # Someone created the row between our read and our write.
-                conflicts.append(Conflict(row, _stored_row(row.indicator, fiscal_year)))
-                continue
-            saved.append(actual)
-            continue
-        if stored.version != row.version:
-            if not _untouched_since(stored, row):
-                conflicts.append(Conflict(row, stored))
-            continue
-        claimed = ActualValue.objects.filter(pk=stored.pk, version=row.version).update(
-            version=F("version") + 1
-        )
-        if not claimed:
-            conflicts.append(Conflict(row, _stored_row(row.indicator, fiscal_year)))
-            continue
-        stored.value, stored.note = row.value, row.note
-        stored.cause_analysis, stored.next_step = row.cause_analysis, row.next_step
-        stored.version = row.version + 1
-        stored.entered_by, stored.entered_at = user, now
-        if not keep_status:
-            stored.status = Status.DRAFT
-        _save_with_history(stored, user=user, reason=reason)
-        saved.append(stored)
-
-    submission = submission_for(department=department, strategy=strategy, fiscal_year=fiscal_year)
-    if submission.pk is None or submission.state == Submission.State.NOT_STARTED:
+        decision = _decide(row, stored)
+        if isinstance(decision, int):
+            decision = writer.write(row, stored, decision)
+        if isinstance(decision, Conflict):
+            conflicts.append(decision)
+        elif decision is not None:
+            saved.append(decision)
+    if saved and submission.state == Submission.State.NOT_STARTED:
         submission.state = Submission.State.IN_PROGRESS
         _save_with_history(submission, user=user, reason=_("入力開始"))
     return SaveResult(saved, conflicts, submission)
@@ -214,12 +363,28 @@ def missing_indicators(submission: Submission) -> list[Indicator]:
     )
 
 
+def _locked(submission: Submission) -> tuple[FiscalYear, Submission]:
+    return lock_cycle(
+        strategy=submission.strategy, department=submission.department, fiscal_year=submission.fiscal_year
+    )
+
+
 @transaction.atomic
-def submission_submit(*, user, submission: Submission) -> Submission:
-    """提出: every indicator needs a value; its figures go to the planning office."""
-    if submission.state in (Submission.State.SUBMITTED, Submission.State.APPROVED):
-        raise ValidationError(_("この提出はすでに提出済みまたは承認済みです。"), code="state")
-    missing = missing_indicators(submission)
+def submission_submit(*, user, submission: Submission, seen_state: str | None = None) -> Submission:
+    """提出 of the submission as stored now: every indicator needs a value; its figures go to review.
+
+    StateChanged when the year is not open or the submission is already with the planning office (or no
+    longer in `seen_state`, the state the page showed); ValidationError naming the missing indicators.
+    """
+    year, current = _locked(submission)
+    if year.state != FiscalYear.State.OPEN:
+        raise StateChanged(
+            _("年度が「%(state)s」のため提出できません。") % {"state": year.get_state_display()}
+        )
+    _check_seen(current, seen_state, _("この提出"))
+    if current.state in (Submission.State.SUBMITTED, Submission.State.APPROVED):
+        raise StateChanged(_("この提出はすでに提出済みまたは承認済みです。"))
+    missing = missing_indicators(current)
     if missing:
         raise ValidationError(
             _("実績値が未入力の指標があるため提出できません：%(codes)s")
@@ -227,40 +392,61 @@ def submission_submit(*, user, submission: Submission) -> Submission:
             code="incomplete",
         )
     _set_status(
-        _department_actuals(submission), Status.SUBMITTED, user=user, reason=_("提出"), keep_approved=True
+        _department_actuals(current), Status.SUBMITTED, user=user, reason=_("提出"), keep_approved=True
     )
-    submission.state = Submission.State.SUBMITTED
-    submission.submitted_by, submission.submitted_at = user, timezone.now()
-    _save_with_history(submission, user=user, reason=_("提出"))
-    return submission
+    current.state = Submission.State.SUBMITTED
+    current.submitted_by, current.submitted_at = user, timezone.now()
+    _save_with_history(current, user=user, reason=_("提出"))
+    return current
+
+
+def _reviewable(submission: Submission, seen_state: str | None) -> Submission:
+    """The submission locked as stored now, in a year not locked, still in the state the page showed."""
+    year, current = _locked(submission)
+    if year.is_locked:
+        raise StateChanged(_("この年度は確定（ロック）されているため審査できません。"))
+    if current.pk is None:
+        raise StateChanged(_("まだ提出がありません。"))
+    _check_seen(current, seen_state, _("この提出"))
+    return current
 
 
 @transaction.atomic
-def submission_approve(*, user, submission: Submission) -> Submission:
+def submission_approve(*, user, submission: Submission, seen_state: str | None = None) -> Submission:
     """承認: every figure of the department and year becomes approved (read-only to staff)."""
-    if submission.state != Submission.State.SUBMITTED:
-        raise ValidationError(_("提出済みの提出だけを承認できます。"), code="state")
-    _set_status(_department_actuals(submission), Status.APPROVED, user=user, reason=_("承認"))
-    submission.state = Submission.State.APPROVED
-    submission.reviewed_by, submission.reviewed_at = user, timezone.now()
-    _save_with_history(submission, user=user, reason=_("承認"))
-    return submission
+    current = _reviewable(submission, seen_state)
+    if current.state != Submission.State.SUBMITTED:
+        raise StateChanged(
+            _("提出済みの提出だけを承認できます（現在：%(state)s）。")
+            % {"state": current.get_state_display()}
+        )
+    _set_status(_department_actuals(current), Status.APPROVED, user=user, reason=_("承認"))
+    current.state = Submission.State.APPROVED
+    current.reviewed_by, current.reviewed_at = user, timezone.now()
+    _save_with_history(current, user=user, reason=_("承認"))
+    return current
 
 
 @transaction.atomic
-def submission_return(*, user, submission: Submission, comment: str) -> Submission:
+def submission_return(
+    *, user, submission: Submission, comment: str, seen_state: str | None = None
+) -> Submission:
     """差戻し with a comment the department sees; its figures are drafts again, editable."""
     comment = comment.strip()
     if not comment:
         raise ValidationError(_("差戻しの理由（コメント）を入力してください。"), code="required")
-    if submission.state not in (Submission.State.SUBMITTED, Submission.State.APPROVED):
-        raise ValidationError(_("提出済みまたは承認済みの提出だけを差し戻せます。"), code="state")
-    _set_status(_department_actuals(submission), Status.DRAFT, user=user, reason=_("差戻し"))
-    submission.state = Submission.State.RETURNED
-    submission.comment = comment
-    submission.reviewed_by, submission.reviewed_at = user, timezone.now()
-    _save_with_history(submission, user=user, reason=_("差戻し：%(comment)s") % {"comment": comment})
-    return submission
+    current = _reviewable(submission, seen_state)
+    if current.state not in (Submission.State.SUBMITTED, Submission.State.APPROVED):
+        raise StateChanged(
+            _("提出済みまたは承認済みの提出だけを差し戻せます（現在：%(state)s）。")
+            % {"state": current.get_state_display()}
+        )
+    _set_status(_department_actuals(current), Status.DRAFT, user=user, reason=_("差戻し"))
+    current.state = Submission.State.RETURNED
+    current.comment = comment
+    current.reviewed_by, current.reviewed_at = user, timezone.now()
+    _save_with_history(current, user=user, reason=_("差戻し：%(comment)s") % {"comment": comment})
+    return current
 
 
 # --- Fiscal-year windows -----------------------------------------------------------------------------
@@ -292,25 +478,39 @@ def allowed_states(fiscal_year: FiscalYear) -> list[str]:
 
 
 @transaction.atomic
-def fiscal_year_set_state(*, user, fiscal_year: FiscalYear, state: str, reason: str = "") -> FiscalYear:
-    """Open, close or lock a year; leaving a locked year needs a written reason, kept in its history."""
-    if state not in _NEXT_STATES[fiscal_year.state]:
-        raise ValidationError(
+def fiscal_year_set_state(
+    *, user, fiscal_year: FiscalYear, state: str, reason: str = "", seen_state: str | None = None
+) -> FiscalYear:
+    """Open, close or lock the year as stored now; leaving a locked year needs a written reason, kept in its
+    history. StateChanged when the move is not allowed from the current state (or the page showed another
+    state, `seen_state`); ValidationError when the reason is missing.
+    """
+    try:
+        with transaction.atomic():
+            return _set_year_state(user, fiscal_year, state, reason.strip(), seen_state)
+    except IntegrityError:
+        # Another planner stored the year's first row meanwhile: decide again, against it.
+        return _set_year_state(user, fiscal_year, state, reason.strip(), seen_state)
+
+
+def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen_state) -> FiscalYear:
+    current = _locked_year(fiscal_year.strategy, fiscal_year.year)
+    _check_seen(current, seen_state, _("この年度"))
+    if state not in _NEXT_STATES[current.state]:
+        raise StateChanged(
             _("%(from)sから%(to)sには変更できません。")
-            % {"from": fiscal_year.get_state_display(), "to": FiscalYear.State(state).label},
-            code="state",
+            % {"from": current.get_state_display(), "to": FiscalYear.State(state).label}
         )
-    reason = reason.strip()
-    if fiscal_year.is_locked and not reason:
+    if current.is_locked and not reason:
         raise ValidationError(_("確定した年度を再開するには理由を入力してください。"), code="reason")
     default = {
         FiscalYear.State.OPEN: _("入力受付開始"),
         FiscalYear.State.CLOSED: _("入力締切"),
         FiscalYear.State.LOCKED: _("確定（ロック）"),
     }[state]
-    fiscal_year.state = state
-    _save_with_history(fiscal_year, user=user, reason=reason or default)
-    return fiscal_year
+    current.state = state
+    _save_with_history(current, user=user, reason=reason or default)
+    return current
 
 
 # --- Indicator metadata ------------------------------------------------------------------------------

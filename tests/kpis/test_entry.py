@@ -6,8 +6,18 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from kpis.cycle import services
 from kpis.models import ActualValue, FiscalYear, Indicator, NextStep, Submission
-from tests.support.entry import OWN_CODES, entry_data, entry_url, login, set_year_state, value_of
+from tests.support.entry import (
+    OWN_CODES,
+    entry_data,
+    entry_url,
+    field,
+    login,
+    page_data,
+    set_year_state,
+    value_of,
+)
 from tests.support.factories import build_synthetic_plan, make_department, make_user, set_actual
 
 
@@ -261,3 +271,53 @@ def test_a_note_posted_back_unchanged_with_browser_line_breaks_is_not_a_change(s
     data = entry_data({}, note={"G3-M1-K1": "一行目\r\n二行目"})
     assert staff.post(entry_url(), data).status_code == 302
     assert ActualValue.history.filter(indicator__code="G3-M1-K1").count() == 1
+
+
+# --- a save that changes nothing --------------------------------------------------------------------
+
+
+def test_saving_an_untouched_form_leaves_a_not_started_submission_as_it_is(staff):
+    assert staff.post(entry_url(), page_data(staff.get(entry_url()))).status_code == 302
+    assert not Submission.objects.exists()
+    assert not Submission.history.exists() and not ActualValue.history.exists()
+
+
+def test_saving_an_untouched_form_writes_no_history_for_stored_figures(staff, departments, plan):
+    set_actual("G3-M1-K1", 2025, 5, status=ActualValue.Status.DRAFT, note=" 前後に空白 ")
+    Submission.objects.create(department=departments[0], strategy=plan, fiscal_year=2025)
+    before = ActualValue.history.count()
+    response = staff.post(entry_url(), page_data(staff.get(entry_url())), follow=True)
+    assert "何も保存していません" in response.content.decode()
+    assert Submission.objects.get().state == Submission.State.NOT_STARTED
+    assert ActualValue.history.count() == before and not Submission.history.filter(history_type="~").exists()
+
+
+def test_a_real_change_starts_the_submission(staff):
+    data = {**page_data(staff.get(entry_url())), field("G3-M1-K1"): "3"}
+    assert staff.post(entry_url(), data).status_code == 302
+    assert Submission.objects.get().state == Submission.State.IN_PROGRESS
+    assert list(Submission.history.values_list("history_change_reason", flat=True)) == ["入力開始"]
+
+
+def test_a_save_after_a_colleague_submitted_is_refused_and_the_typed_values_stay_in_view(
+    staff, departments, plan
+):
+    page = page_data(staff.get(entry_url()))
+    for code in OWN_CODES:
+        set_actual(code, 2025, 1, status=ActualValue.Status.DRAFT)
+    colleague = make_user("colleague", "department_staff", [departments[0]])
+    services.submission_submit(
+        user=colleague, submission=Submission(department=departments[0], strategy=plan, fiscal_year=2025)
+    )
+    response = staff.post(entry_url(), {**page, field("G3-M1-K1"): "４２"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "入力した内容は下に残っています" in html and 'value="４２"' in html
+    assert 'value="save"' not in html  # no button to press again
+    assert value_of("G3-M1-K1") == Decimal(1)
+
+
+def test_free_text_is_stored_without_control_characters(staff):
+    data = {**page_data(staff.get(entry_url())), field("G3-M1-K1", "note"): "速報\x0b値\x1b"}
+    assert staff.post(entry_url(), data).status_code == 302
+    assert ActualValue.objects.get(indicator__code="G3-M1-K1").note == "速報\n値"

@@ -164,8 +164,9 @@ def test_the_review_of_a_department_shows_values_rates_grades_and_notes(client, 
 
 def test_a_transition_the_cycle_does_not_know_is_refused(client, users, plan):
     login(client, users["planning"])
-    response = set_state(client, 2025, FiscalYear.State.CLOSED)  # not open yet
-    assert response.status_code == 400
+    response = set_state(client, 2025, FiscalYear.State.CLOSED)  # not open yet: the state says no
+    assert response.status_code == 409
+    assert "未開始から締切には変更できません" in response.content.decode()
     assert FiscalYear.objects.get(strategy=plan, year=2025).state == FiscalYear.State.NOT_OPEN
     assert set_state(client, 2019, FiscalYear.State.OPEN).status_code == 400
     assert client.post(reverse("cycle:fiscal_years"), {"year": "x", "state": "open"}).status_code == 400
@@ -203,3 +204,60 @@ def test_review_pages_cost_the_same_number_of_queries_at_any_size(
         assert response.status_code == 200
     with django_assert_num_queries(8):
         assert client.get(reverse("cycle:fiscal_years")).status_code == 200
+
+
+# --- two planners on the same page -----------------------------------------------------------------
+
+
+@pytest.fixture
+def two_planners(client, users, departments, plan):
+    from django.test import Client
+
+    set_year_state(plan, 2025, FiscalYear.State.OPEN)
+    Submission.objects.create(
+        department=departments[0], strategy=plan, fiscal_year=2025, state=Submission.State.SUBMITTED
+    )
+    return login(client, users["planning"]), login(Client(), make_user("planning-b", "planning_office"))
+
+
+def test_the_review_page_carries_the_state_it_shows(two_planners):
+    first, _ = two_planners
+    html = first.get(review_url()).content.decode()
+    assert html.count('name="seen" value="submitted"') == 2  # the approve and the return forms
+
+
+def test_a_return_pressed_on_a_page_someone_approved_meanwhile_is_refused_with_a_409(two_planners):
+    first, second = two_planners
+    assert first.post(review_url(), {"action": "approve", "seen": "submitted"}).status_code == 302
+    response = second.post(review_url(), {"action": "return", "seen": "submitted", "comment": "再確認"})
+    assert response.status_code == 409
+    assert "他の人がこの提出を「承認済」にしました" in response.content.decode()
+    assert list(Submission.history.order_by("history_id").values_list("state", flat=True)) == [
+        "submitted",
+        "approved",
+    ]
+
+
+def test_an_approval_pressed_on_a_page_someone_returned_meanwhile_is_refused_with_a_409(two_planners):
+    first, second = two_planners
+    assert (
+        first.post(review_url(), {"action": "return", "seen": "submitted", "comment": "再確認"}).status_code
+        == 302
+    )
+    response = second.post(review_url(), {"action": "approve", "seen": "submitted"})
+    assert response.status_code == 409
+    assert Submission.objects.get().state == Submission.State.RETURNED
+    assert not ActualValue.objects.filter(status=ActualValue.Status.APPROVED).exists()
+
+
+def test_a_year_move_pressed_on_a_page_someone_moved_meanwhile_is_refused_with_a_409(client, users, plan):
+    set_year_state(plan, 2025, FiscalYear.State.OPEN)
+    login(client, users["planning"])
+    assert 'name="seen" value="open"' in client.get(reverse("cycle:fiscal_years")).content.decode()
+    post = {"year": 2025, "state": FiscalYear.State.CLOSED, "seen": FiscalYear.State.OPEN, "reason": ""}
+    assert client.post(reverse("cycle:fiscal_years"), post).status_code == 302
+    locking = {**post, "state": FiscalYear.State.LOCKED}  # pressed on the page still showing 入力受付中
+    response = client.post(reverse("cycle:fiscal_years"), locking)
+    assert response.status_code == 409
+    assert "他の人がこの年度を「締切」にしました" in response.content.decode()
+    assert FiscalYear.objects.get(strategy=plan, year=2025).state == FiscalYear.State.CLOSED

@@ -83,10 +83,10 @@ def entry(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     if request.method != "POST":
         return screen.render(screen.rows(editable=editable))
     if not editable:
-        messages.error(
-            request, _("この画面は現在入力できません（年度の状態または提出の状態を確認してください）。")
+        refusal = services.StateChanged(
+            _("この画面は現在入力できません（年度の状態または提出の状態を確認してください）。")
         )
-        return screen.render(screen.rows(), status=409)
+        return _refused(screen, screen.rows(editable=True, data=request.POST), refusal)
     return _save(screen)
 
 
@@ -99,7 +99,7 @@ def _chosen_department(request: HttpRequest, choices: list[Department]) -> Depar
 
 
 def _save(screen: _Screen) -> HttpResponse:
-    """Every row valid: save them (refused rows are shown again), then submit when asked to."""
+    """Every row valid: save the rows changed (refused ones are shown again), then submit when asked to."""
     request = screen.request
     rows = screen.rows(editable=True, data=request.POST)
     forms = [row.form for row in rows if row.form is not None]
@@ -110,30 +110,64 @@ def _save(screen: _Screen) -> HttpResponse:
         )
         return screen.render(rows, status=400, has_errors=True)
 
-    result = services.actual_save(
-        user=request.user,
-        strategy=screen.strategy,
-        department=screen.department,
-        fiscal_year=screen.fiscal_year,
-        rows=[form.row_input() for form in forms],
-        keep_status=access.edits_keep_status(request.user),
-    )
+    try:
+        result = services.actual_save(
+            user=request.user,
+            strategy=screen.strategy,
+            department=screen.department,
+            fiscal_year=screen.fiscal_year,
+            rows=[form.row_input() for form in forms],
+            keep_status=access.edits_keep_status(request.user),
+            may_edit=lambda year, submission: access.can_edit_figures(request.user, year, submission),
+        )
+    except services.StateChanged as error:
+        return _refused(screen, rows, error)
     if result.conflicts:
         return _show_conflicts(screen, result)
-    _submit_or_confirm(screen, result)
-    return redirect(entry_url(screen.fiscal_year, screen.department))
+    return _submit_or_confirm(screen, result)
+
+
+def _refused(screen: _Screen, rows: list[Row], error: services.StateChanged) -> HttpResponse:
+    """The year or submission moved on since the page was shown: nothing saved; the typed inputs stay in
+    view, without the buttons, so that nothing typed is lost from sight (409)."""
+    messages.error(screen.request, _("%(reason)s 入力した内容は下に残っています。") % {"reason": error})
+    _show_current_states(screen)
+    screen.context.update(editable=False, can_submit=False)
+    return screen.render(rows, status=409)
+
+
+def _show_current_states(screen: _Screen) -> None:
+    """The year and submission as stored now, and what they allow this user."""
+    year = fiscal_year_or_404(screen.strategy, screen.fiscal_year)
+    submission = services.submission_for(
+        department=screen.department, strategy=screen.strategy, fiscal_year=screen.fiscal_year
+    )
+    screen.context.update(
+        fiscal_year=year,
+        submission=submission,
+        editable=access.can_edit_figures(screen.request.user, year, submission),
+        can_submit=access.can_submit(screen.request.user, year, submission),
+    )
+
+
+def _codes(conflicts: list[services.Conflict]) -> str:
+    return "、".join(f"{c.typed.indicator.code} {c.typed.indicator.name}" for c in conflicts)
 
 
 def _show_conflicts(screen: _Screen, result: services.SaveResult) -> HttpResponse:
+    """Rows someone else saved first: each shows both values and asks which to keep (409)."""
     request = screen.request
     messages.error(
         request,
         _(
-            "%(count)s件の指標は、この画面を開いた後に他の人が保存していたため保存していません。"
-            "保存されている値とあなたの入力を確認し、必要なら入力し直して保存してください。"
+            "次の%(count)s件の指標は、この画面を開いた後に他の人が保存していたため保存していません：%(codes)s。"
+            "行ごとに「保存されている値を残す」か「自分の入力で上書きする」を選んで、もう一度保存してください。"
         )
-        % {"count": len(result.conflicts)},
+        % {"count": len(result.conflicts), "codes": _codes(result.conflicts)},
     )
+    unanswered = [c for c in result.conflicts if c.unanswered]
+    if unanswered:
+        messages.warning(request, _("まだ選ばれていません：%(codes)s") % {"codes": _codes(unanswered)})
     if result.saved:
         messages.info(request, _("ほかの%(count)s件は保存しました。") % {"count": len(result.saved)})
     rows = screen.rows(editable=True, data=request.POST, conflicts=result.conflicts)
@@ -141,15 +175,24 @@ def _show_conflicts(screen: _Screen, result: services.SaveResult) -> HttpRespons
     return screen.render(rows, status=409)
 
 
-def _submit_or_confirm(screen: _Screen, result: services.SaveResult) -> None:
+def _submit_or_confirm(screen: _Screen, result: services.SaveResult) -> HttpResponse:
     """After a save without conflicts: submit when the button asked for it and it is allowed."""
     request = screen.request
     if request.POST.get("action") == "submit" and screen.context["can_submit"]:
         try:
             services.submission_submit(user=request.user, submission=result.submission)
+        except services.StateChanged as error:
+            messages.error(
+                request, _("下書きとして保存しましたが、提出していません。%(reason)s") % {"reason": error}
+            )
+            _show_current_states(screen)
+            return screen.render(screen.rows(editable=screen.context["editable"]), status=409)
         except ValidationError as error:
             messages.error(request, _("下書きとして保存しました。") + " ".join(error.messages))
         else:
             messages.success(request, _("提出しました。政策企画課の審査をお待ちください。"))
-    else:
+    elif result.saved:
         messages.success(request, _("保存しました（%(count)s件）。") % {"count": len(result.saved)})
+    else:
+        messages.info(request, _("変更された行がないため、何も保存していません。"))
+    return redirect(entry_url(screen.fiscal_year, screen.department))

@@ -28,7 +28,7 @@ def fiscal_years(request: HttpRequest) -> HttpResponse:
         form = FiscalYearStateForm(request.POST)
         if form.is_valid() and form.cleaned_data["year"] in strategy.plan_years:
             year = fiscal_year_or_404(strategy, form.cleaned_data["year"])
-            errors = _set_state(request, year, form)
+            status, errors = _set_state(request, year, form)
             if not errors:
                 return redirect("cycle:fiscal_years")
         else:
@@ -37,26 +37,32 @@ def fiscal_years(request: HttpRequest) -> HttpResponse:
                 _("操作を受け付けられませんでした。")
                 + " ".join(str(message) for messages_ in form.errors.values() for message in messages_),
             )
-        status = 400
+            status = 400
     return render(request, "kpis/fiscal_years.html", _context(strategy, errors), status=status)
 
 
-def _set_state(request: HttpRequest, year: FiscalYear, form: FiscalYearStateForm) -> dict[int, list[str]]:
-    """Move the year to the form's state: {} when done, else the service's refusal under the year."""
+def _set_state(
+    request: HttpRequest, year: FiscalYear, form: FiscalYearStateForm
+) -> tuple[int, dict[int, list[str]]]:
+    """Move the year to the form's state: (302, {}) when done, else the status and the refusal under the
+    year: 409 when the year's state does not allow it (someone moved it first), 400 without a reason."""
     try:
-        services.fiscal_year_set_state(
+        year = services.fiscal_year_set_state(
             user=request.user,
             fiscal_year=year,
             state=form.cleaned_data["state"],
             reason=form.cleaned_data["reason"],
+            seen_state=form.cleaned_data["seen"] or None,
         )
+    except services.StateChanged as error:
+        return 409, {year.year: [str(error)]}
     except ValidationError as error:
-        return {year.year: error.messages}
+        return 400, {year.year: error.messages}
     messages.success(
         request,
         _("%(year)s年度を「%(state)s」にしました。") % {"year": year.year, "state": year.get_state_display()},
     )
-    return {}
+    return 302, {}
 
 
 def _context(strategy: Strategy, errors: dict[int, list[str]]) -> dict:

@@ -15,7 +15,7 @@ from accounts import access
 from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
 from kpis.cycle import services
-from kpis.cycle.forms import ReturnForm
+from kpis.cycle.forms import ReturnForm, seen_state
 from kpis.cycle.rows import figure_rows
 from kpis.cycle.views.common import entry_url, fiscal_year_or_404
 from kpis.models import ActualValue, Submission
@@ -118,6 +118,8 @@ def review_department(request: HttpRequest, fiscal_year: int, department_code: s
         outcome = _act(request, submission, department, actionable=actionable)
         if outcome.done:
             return redirect("cycle:review", fiscal_year)
+        year = fiscal_year_or_404(strategy, fiscal_year)  # as stored now, beside the refusal
+        actionable = not year.is_locked and submission.pk is not None
     else:
         outcome = _Outcome(done=False, return_form=ReturnForm(), status=200)
     rows = figure_rows(request.user, strategy, fiscal_year, department)
@@ -142,28 +144,35 @@ def review_department(request: HttpRequest, fiscal_year: int, department_code: s
 def _act(
     request: HttpRequest, submission: Submission, department: Department, *, actionable: bool
 ) -> _Outcome:
-    """Approve or return the submission; a refusal re-reads it and shows why (409), an empty comment 400."""
+    """Approve or return the submission as stored now; a refusal re-reads it and shows why (409), an empty
+    comment 400. The page's hidden "seen" state makes an action taken on a page someone else acted on
+    first a refusal too, not a second transition."""
     return_form = ReturnForm()
     action = request.POST.get("action")
+    seen = seen_state(request.POST, Submission.State)
     try:
         if not actionable:
-            raise ValidationError(_("この年度は確定（ロック）されているか、まだ提出がありません。"))
+            raise services.StateChanged(_("この年度は確定（ロック）されているか、まだ提出がありません。"))
         if action == "approve":
-            services.submission_approve(user=request.user, submission=submission)
+            services.submission_approve(user=request.user, submission=submission, seen_state=seen)
             messages.success(request, _("%(department)sの提出を承認しました。") % {"department": department})
             return _Outcome(True, return_form, 302)
         if action != "return":
-            raise ValidationError(_("操作を選んでください。"))
+            raise services.StateChanged(_("操作を選んでください。"))
         return_form = ReturnForm(request.POST)
         if not return_form.is_valid():
             return _Outcome(False, return_form, 400)
         services.submission_return(
-            user=request.user, submission=submission, comment=return_form.cleaned_data["comment"]
+            user=request.user,
+            submission=submission,
+            comment=return_form.cleaned_data["comment"],
+            seen_state=seen,
         )
         messages.success(request, _("%(department)sに差し戻しました。") % {"department": department})
         return _Outcome(True, return_form, 302)
-    except ValidationError as error:
+    except (services.StateChanged, ValidationError) as error:
         if submission.pk:
             submission.refresh_from_db()
-        messages.error(request, " ".join(error.messages))
+        reason = error.messages if isinstance(error, ValidationError) else [str(error)]
+        messages.error(request, " ".join(reason))
         return _Outcome(False, return_form, 409)
