@@ -243,3 +243,30 @@ def opinion_for_edit_or_403(request, queryset, **lookup):
     return get_or_403(
         request, queryset, can_edit_opinion, "council members edit only their own opinions", **lookup
     )
+
+
+# --- Imports of yearly figures (the rules of the entry screen, for one row of a file) -----------------
+
+
+def can_import_figures(user, fiscal_year, submission) -> bool:
+    """One row of an import: exactly what the entry screen of that department and year takes (can_edit_figures).
+
+    user None is the import command run on the server without --user: it loads figures into any plan year
+    that is not locked. submission None: an indicator no department owns, entered by the planning office.
+    """
+    if user is None:
+        return not fiscal_year.is_locked
+    if submission is None:
+        return is_planning(user) and can_edit_figures(user, fiscal_year, submission)
+    return can_edit_figures(user, fiscal_year, submission)
+
+
+def can_import_over(user, actual) -> bool:
+    """One stored value an import row would change: as on the entry screen (can_edit_actual)."""
+    return user is None or can_edit_actual(user, actual)
+
+
+def import_keeps_status(user) -> bool:
+    """A changed value keeps its workflow status, as the planning office's corrections do (edits_keep_status);
+    the import command without --user acts as the planning office."""
+    return user is None or edits_keep_status(user)

@@ -21,8 +21,12 @@ MAX_COMPRESSION_RATIO = 100  # XML compresses 5–20×; a zip bomb a thousandfol
 RATIO_CHECK_ABOVE = 1024 * 1024  # small parts may compress well without harm
 MAX_CONTENT_TYPES_BYTES = 256 * 1024
 PROLOG_BYTES = 4096  # a DTD can only come before the root element
-MAX_SHEET_ROWS = 20_000
+# Rows of one import file (CSV or a sheet), blank ones included: the whole plan many times over, and a
+# bound on the work of the reader, the preview and the confirmation.
+MAX_ROWS = 5_000
 MAX_SHEET_COLUMNS = 100
+# One sheet's XML, uncompressed: openpyxl parses every cell of it (about 30 bytes each), read or not.
+MAX_SHEET_XML_BYTES = 10 * 1024 * 1024
 
 CFB_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE compound file: encrypted .xlsx or old .xls
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -50,12 +54,17 @@ def max_upload_bytes() -> int:
 def check_size(size: int) -> None:
     limit = max_upload_bytes()
     if size > limit:
-        raise UploadRefused(
-            _("ファイルが大きすぎます（%(size)s、上限は%(limit)s）。")
-            % {"size": human_size(size), "limit": human_size(limit)}
-        )
+        raise UploadRefused(too_large_message(size, limit))
     if size == 0:
         raise UploadRefused(_("ファイルが空です。"))
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """「ファイルが大きすぎます（5.3 MB、上限は5.0 MB）」, in bytes when the rounded sizes would look equal."""
+    shown, shown_limit = human_size(size), human_size(limit)
+    if shown == shown_limit:
+        shown, shown_limit = exact_size(size), exact_size(limit)
+    return _("ファイルが大きすぎます（%(size)s、上限は%(limit)s）。") % {"size": shown, "limit": shown_limit}
 
 
 def human_size(size: int) -> str:
@@ -64,6 +73,10 @@ def human_size(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size} B"
+
+
+def exact_size(size: int) -> str:
+    return _("%(bytes)sバイト") % {"bytes": f"{size:,}"}
 
 
 def check_upload(filename: str, data: bytes) -> None:
@@ -122,15 +135,7 @@ def inspect_xlsx(data: bytes) -> None:
             )
         total = 0
         for entry in entries:
-            name = entry.filename
-            if entry.flag_bits & 0x1:
-                raise UploadRefused(
-                    _("暗号化されたファイルは取り込めません。パスワードを解除して保存し直してください。")
-                )
-            if "vbaproject" in name.lower() or (name.lower().endswith(".bin") and "vba" in name.lower()):
-                raise UploadRefused(
-                    _("マクロ（VBA）を含むファイルは取り込めません。マクロなしの .xlsx で保存してください。")
-                )
+            check_entry(entry)
             total += entry.file_size
             if total > MAX_UNCOMPRESSED_BYTES:
                 raise UploadRefused(
@@ -139,17 +144,36 @@ def inspect_xlsx(data: bytes) -> None:
                     )
                     % {"limit": human_size(MAX_UNCOMPRESSED_BYTES)}
                 )
-            if entry.file_size > RATIO_CHECK_ABOVE and entry.file_size > MAX_COMPRESSION_RATIO * max(
-                entry.compress_size, 1
-            ):
-                raise UploadRefused(
-                    _(
-                        "圧縮率が異常に高い部分（%(name)s）があります。圧縮爆弾の可能性があるため取り込みません。"
-                    )
-                    % {"name": name}
-                )
         check_content_types(archive)
         check_no_dtd(archive, entries)
+
+
+def check_entry(entry: zipfile.ZipInfo) -> None:
+    """One part of the zip, from its directory entry: not encrypted, no macro, not a bomb, a sheet not too big."""
+    name = entry.filename
+    if entry.flag_bits & 0x1:
+        raise UploadRefused(
+            _("暗号化されたファイルは取り込めません。パスワードを解除して保存し直してください。")
+        )
+    if "vbaproject" in name.lower() or (name.lower().endswith(".bin") and "vba" in name.lower()):
+        raise UploadRefused(
+            _("マクロ（VBA）を含むファイルは取り込めません。マクロなしの .xlsx で保存してください。")
+        )
+    if entry.file_size > RATIO_CHECK_ABOVE and entry.file_size > MAX_COMPRESSION_RATIO * max(
+        entry.compress_size, 1
+    ):
+        raise UploadRefused(
+            _("圧縮率が異常に高い部分（%(name)s）があります。圧縮爆弾の可能性があるため取り込みません。")
+            % {"name": name}
+        )
+    if name.lower().startswith("xl/worksheets/") and entry.file_size > MAX_SHEET_XML_BYTES:
+        raise UploadRefused(
+            _(
+                "シートが大きすぎます（%(name)s、展開後%(size)s、上限%(limit)s）。"
+                "取り込む列と行だけを残して保存し直してください。"
+            )
+            % {"name": name, "size": human_size(entry.file_size), "limit": human_size(MAX_SHEET_XML_BYTES)}
+        )
 
 
 def check_content_types(archive: zipfile.ZipFile) -> None:

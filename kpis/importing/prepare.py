@@ -4,6 +4,11 @@ An import is three steps, each in its own module: a reader (kpis.importing.reade
 RawRows; prepare_import (here) validates all of them and gives an ImportBatch of changes and errors;
 kpis.importing.apply writes a clean batch in one transaction, with history. The import command and the
 upload page both go through these three steps.
+
+A row obeys the rules of the entry screen (kpis.cycle.views.entry): its cells are read as the entry form
+reads them (numbers by lib.numbers, texts cleaned of control characters, the same length limits), and it
+may change only what the same user could change there at that moment (refusal, below; apply_import asks
+it again under row locks).
 """
 
 import unicodedata
@@ -15,10 +20,16 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import access
-from kpis.importing.rows import DATA_FIELDS, HEADER_ALIASES, RawRow, RowError, blank
-from kpis.models import ActualValue, FiscalYear, Indicator, NextStep
+from kpis.cycle.forms import EntryRowForm
+from kpis.importing.rows import DATA_FIELDS, HEADER_ALIASES, MAX_REPORTED_ERRORS, RawRow, RowError, blank
+from kpis.models import ActualValue, FiscalYear, Indicator, NextStep, Submission
 from lib.fiscal import parse_fiscal_year
 from lib.numbers import MISSING, NumberFormatError, format_decimal, parse_decimal
+from lib.text import CONTROL_CHARACTERS, clean_text
+
+# The entry form's limits, so that a text too long to type there cannot be imported either.
+TEXT_LIMITS = {name: EntryRowForm.base_fields[name].max_length for name in ("note", "cause_analysis")}
+MAX_MESSAGE_TEXT = 200  # characters of a cell quoted in a message
 
 
 @dataclass
@@ -28,6 +39,7 @@ class Change:
     fiscal_year: int
     record: ActualValue | None  # None: a new value
     fields: dict[str, tuple[object, object]]  # field → (before, after), only the fields that change
+    columns: dict[str, str] = field(default_factory=dict)  # field → the column as the file names it
 
 
 @dataclass
@@ -40,6 +52,16 @@ class ImportBatch:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def shown_errors(self) -> list[RowError]:
+        """The first errors, as many as a page or a terminal lists (MAX_REPORTED_ERRORS)."""
+        return self.errors[:MAX_REPORTED_ERRORS]
+
+    @property
+    def more_errors(self) -> int:
+        """How many errors are not among shown_errors."""
+        return max(len(self.errors) - MAX_REPORTED_ERRORS, 0)
+
 
 def prepare_import(
     rows: Iterable[RawRow],
@@ -50,8 +72,9 @@ def prepare_import(
 ) -> ImportBatch:
     """Check every row against the plan and say what would change; writes nothing.
 
-    user=None acts as the planning office (the command on the server). An empty cell leaves the
-    stored field as it is. department_ids (staff) limits the rows to those departments' indicators.
+    user=None is the import command run on the server without --user: the planning office's rights, in
+    any plan year that is not locked. An empty cell leaves the stored field as it is. department_ids
+    (staff) limits the rows to those departments' indicators.
     """
     rules = _rules_for(strategy, user, department_ids)
     first_lines: dict[tuple[int, int], int] = {}
@@ -73,41 +96,102 @@ def prepare_import(
     return batch
 
 
+def refusal(user, fiscal_year: FiscalYear, submission: Submission | None, record: ActualValue | None):
+    """Why this user may not change this row now, as (field, message); None when the entry screen would
+    take it. submission None: an indicator no department owns; record None: no value stored yet."""
+    if not access.can_import_figures(user, fiscal_year, submission):
+        return _closed_to(user, fiscal_year, submission)
+    if not access.can_import_over(user, record):
+        return "value", _("承認済みの値は政策企画課だけが変更できます。")
+    return None
+
+
+def _closed_to(user, fiscal_year: FiscalYear, submission: Submission | None) -> tuple[str, str]:
+    """The reason can_import_figures gave no, in the words of the entry screen."""
+    year, state = fiscal_year.year, fiscal_year.state
+    if state == FiscalYear.State.LOCKED:
+        return "fiscal_year", _("%(year)s年度は確定（ロック）済みのため変更できません。") % {"year": year}
+    if state == FiscalYear.State.NOT_OPEN and user is not None and access.is_planning(user):
+        return "fiscal_year", _(
+            "%(year)s年度は入力受付中ではありません（年度の受付・締切・確定の画面で受付を開始すると入力できます）。"
+        ) % {"year": year}
+    if state == FiscalYear.State.NOT_OPEN:
+        return "fiscal_year", _(
+            "%(year)s年度は入力受付中ではありません（政策企画課が受付を開始すると入力できます）。"
+        ) % {"year": year}
+    if state == FiscalYear.State.CLOSED:
+        return "fiscal_year", _(
+            "%(year)s年度は入力受付中ではありません（締切後の修正は政策企画課に依頼してください）。"
+        ) % {"year": year}
+    if submission is not None and submission.state == Submission.State.SUBMITTED:
+        return "code", _(
+            "%(department)sの%(year)s年度の実績は提出済みのため変更できません（差戻しを受けると入力できます）。"
+        ) % {"department": submission.department.name, "year": year}
+    if submission is not None and submission.state == Submission.State.APPROVED:
+        return "code", _("%(department)sの%(year)s年度の実績は承認済みのため変更できません。") % {
+            "department": submission.department.name,
+            "year": year,
+        }
+    return "code", _("この指標の%(year)s年度の実績は、現在変更できません。") % {"year": year}
+
+
 @dataclass(frozen=True)
 class _Rules:
     """What every row of one import is checked against: the plan, its years and the user's rights."""
 
-    indicators: dict[str, Indicator]  # by upper-case code, each with its actuals prefetched
+    user: object
+    indicators: dict[str, Indicator]  # by upper-case code, with department and actuals
     plan_years: list[int]
-    locked: set[int]
-    closed_to_staff: set[int]
+    fiscal_years: dict[int, FiscalYear]  # every plan year; an unsaved 未開始 one for a year without a row
+    submissions: dict[tuple[int, int], Submission]  # the stored ones, by (department, year)
     department_ids: set[int] | None
-    may_change_approved: bool
     next_steps: dict[str, str]
+    decisions: dict = field(default_factory=dict)  # refusal's answers, by what they depend on
+
+    def refusal(self, indicator: Indicator, year: int, record: ActualValue | None) -> tuple[str, str] | None:
+        """refusal() for this row, asked once per department, year and kind of stored value."""
+        key = (indicator.department_id, year, None if record is None else record.is_approved)
+        if key not in self.decisions:
+            self.decisions[key] = refusal(
+                self.user, self.fiscal_years[year], self.submission_of(indicator, year), record
+            )
+        return self.decisions[key]
+
+    def submission_of(self, indicator: Indicator, year: int) -> Submission | None:
+        """The department's stored submission for the year, an unsaved 未入力 one, None without a department."""
+        if indicator.department_id is None:
+            return None
+        found = self.submissions.get((indicator.department_id, year))
+        if found is None:
+            found = Submission(
+                department=indicator.department, strategy_id=indicator.strategy_id, fiscal_year=year
+            )
+        return found
 
 
 def _rules_for(strategy, user, department_ids: set[int] | None) -> _Rules:
     """The rules for one import, made once: every query the check makes is made here."""
-    may_change_approved = user is None or access.can_change_approved_figures(user)
     indicators = {
         indicator.code.upper(): indicator
-        for indicator in Indicator.objects.filter(strategy=strategy).prefetch_related("actuals")
+        for indicator in Indicator.objects.filter(strategy=strategy)
+        .select_related("department")
+        .prefetch_related("actuals")
     }
-    states = dict(FiscalYear.objects.filter(strategy=strategy).values_list("year", "state"))
-    locked = {year for year, state in states.items() if state == FiscalYear.State.LOCKED}
-    # Staff enter figures only while the planning office has the year open; the office itself any time.
-    closed_to_staff = (
-        set()
-        if may_change_approved
-        else {year for year in strategy.plan_years if states.get(year) != FiscalYear.State.OPEN}
-    )
+    stored = {f.year: f for f in FiscalYear.objects.filter(strategy=strategy)}
+    fiscal_years = {
+        year: stored.get(year) or FiscalYear(strategy=strategy, year=year) for year in strategy.plan_years
+    }
+    submissions = {
+        (s.department_id, s.fiscal_year): s
+        for s in Submission.objects.filter(strategy=strategy).select_related("department")
+    }
     return _Rules(
+        user=user,
         indicators=indicators,
         plan_years=strategy.plan_years,
-        locked=locked,
-        closed_to_staff=closed_to_staff,
+        fiscal_years=fiscal_years,
+        submissions=submissions,
         department_ids=department_ids,
-        may_change_approved=may_change_approved,
         next_steps=_next_steps(),
     )
 
@@ -124,8 +208,18 @@ class _RowCheck:
     change: Change | None = None  # set once the row is clean and changes something
 
     def error(self, name: str, message: str) -> None:
-        column = self.row.columns.get(name, HEADER_ALIASES[name][1])
-        self.errors.append(RowError(self.row.line, column, message))
+        self.errors.append(row_error(self.row.line, self.row.columns, name, message))
+
+
+def row_error(line: int, columns: dict[str, str], name: str, message: str) -> RowError:
+    """The error of one cell, its column named as the file names it, the message readable on a page."""
+    return RowError(line, columns.get(name, HEADER_ALIASES[name][1]), shown(message))
+
+
+def shown(text: str) -> str:
+    """A text as a message may quote it: control characters as U+XXXX, at most MAX_MESSAGE_TEXT long."""
+    text = CONTROL_CHARACTERS.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
+    return text if len(text) <= MAX_MESSAGE_TEXT else text[: MAX_MESSAGE_TEXT - 1] + "…"
 
 
 class _Invalid(Exception):
@@ -153,9 +247,12 @@ def _check_row(row: RawRow, rules: _Rules) -> _RowCheck:
         if blank(row.cells.get(name)):
             continue  # an empty cell leaves the stored field as it is
         try:
-            check.after[name] = _field_value(name, row.cells[name], rules)
+            value = _field_value(name, row.cells[name], rules)
         except _Invalid as problem:
             check.error(name, str(problem))
+            continue
+        if value is not None:  # None: a text of nothing but control characters, as empty as a blank cell
+            check.after[name] = value
     return check
 
 
@@ -180,40 +277,40 @@ def _clean_code(text: str) -> str:
 
 
 def _fiscal_year(text: str | None, rules: _Rules) -> int:
-    """The fiscal year the row names, if it is one of the plan's and open to the user."""
+    """The fiscal year the row names, if it is one of the plan's (whether it is open: refusal)."""
     if blank(text):
         raise _Invalid(_("年度が空です。"))
     try:
         year = parse_fiscal_year(text)
     except ValueError as problem:
         raise _Invalid(str(problem)) from problem
-    _check_year_open(year, rules)
-    return year
-
-
-def _check_year_open(year: int, rules: _Rules) -> None:
-    """Refuse a year outside the plan, a locked one, and (for staff) one not open for entry."""
     if year not in rules.plan_years:
         raise _Invalid(
             _("計画期間（%(first)s〜%(last)s年度）の外の年度です: %(year)s")
             % {"first": rules.plan_years[0], "last": rules.plan_years[-1], "year": year}
         )
-    if year in rules.locked:
-        raise _Invalid(_("%(year)s年度は確定（ロック）済みのため変更できません。") % {"year": year})
-    if year in rules.closed_to_staff:
-        raise _Invalid(
-            _("%(year)s年度は入力受付中ではありません（政策企画課が受付を開始すると入力できます）。")
-            % {"year": year}
-        )
+    return year
 
 
 def _field_value(name: str, text: str, rules: _Rules) -> object:
-    """The value to store for one non-empty data cell."""
+    """The value to store for one non-empty data cell; None for a text that is empty once cleaned."""
     if name == "value":
         return _number(text)
     if name == "next_step":
         return _next_step(text, rules.next_steps)
-    return str(text).strip()
+    return _text(name, text)
+
+
+def _text(name: str, text: str) -> str | None:
+    """A text as the entry form keeps it: control characters cleaned (lib.text), stripped, within its limit."""
+    cleaned = clean_text(str(text)).strip()
+    limit = TEXT_LIMITS[name]
+    if len(cleaned) > limit:
+        raise _Invalid(
+            _("%(limit)s文字までです（%(length)s文字あります）。")
+            % {"limit": f"{limit:,}", "length": f"{len(cleaned):,}"}
+        )
+    return cleaned or None
 
 
 def _number(text: str) -> Decimal | None:
@@ -265,15 +362,18 @@ def _check_first_of_its_key(check: _RowCheck, first_lines: dict[tuple[int, int],
 
 
 def _check_change(check: _RowCheck, rules: _Rules) -> None:
-    """Compare a clean row with the stored value; only the planning office changes an approved one."""
-    record = _stored(check.indicator, check.fiscal_year)
+    """Compare a clean row with the stored value; a row that changes something must be one the user may
+    change now (refusal). A row that changes nothing is only counted."""
+    indicator, year = check.indicator, check.fiscal_year
+    record = _stored(indicator, year)
     fields = _changed_fields(record, check.after)
     if not fields:
         return
-    if record is not None and record.is_approved and not rules.may_change_approved:
-        check.error("value", _("承認済みの値は政策企画課だけが変更できます。"))
+    refused = rules.refusal(indicator, year, record)
+    if refused is not None:
+        check.error(*refused)
         return
-    check.change = Change(check.row.line, check.indicator, check.fiscal_year, record, fields)
+    check.change = Change(check.row.line, indicator, year, record, fields, check.row.columns)
 
 
 def _stored(indicator: Indicator, fiscal_year: int) -> ActualValue | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from lib.uploads import MAX_ROWS
+
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "code": ("code", "指標コード"),
     "fiscal_year": ("fiscal_year", "年度"),
@@ -17,6 +19,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 REQUIRED_FIELDS = ("code", "fiscal_year", "value")
 # The fields an import may change, in the order changes are shown.
 DATA_FIELDS = ("value", "note", "cause_analysis", "next_step")
+# The preview and the command list this many row errors, then say how many more there are.
+MAX_REPORTED_ERRORS = 100
 
 
 class ImportFileError(Exception):
@@ -71,6 +75,31 @@ def map_header(cells: Sequence[str]) -> dict[str, int]:
             % {"missing": "」「".join(missing)}
         )
     return mapping
+
+
+def too_many_rows(where: str = "") -> ImportFileError:
+    """The file (or the named sheet) has more rows than an import reads."""
+    limit = f"{MAX_ROWS:,}"
+    if where:
+        return ImportFileError(
+            _("シート「%(sheet)s」の行が多すぎます（上限%(limit)s行）。ファイルを分けて取り込んでください。")
+            % {"sheet": where, "limit": limit}
+        )
+    return ImportFileError(
+        _("ファイルの行が多すぎます（上限%(limit)s行）。ファイルを分けて取り込んでください。")
+        % {"limit": limit}
+    )
+
+
+def nul_in_file(place: str) -> ImportFileError:
+    """A NUL character, which no text of the app may hold: usually a file saved as UTF-16 or binary data."""
+    return ImportFileError(
+        _(
+            "ファイルにNUL文字（U+0000）が含まれています（%(place)s）。"
+            "UTF-8 または Shift_JIS の CSV か、.xlsx で保存し直してください。"
+        )
+        % {"place": place}
+    )
 
 
 def blank(text: str | None) -> bool:

@@ -3,9 +3,15 @@
 The container is inspected first (lib.uploads); openpyxl then reads cell VALUES only, never evaluating
 formulas: a formula in a column that is imported is refused, naming the cell, since what it computes
 cannot be checked. Messages name columns by Excel's letters (「I列（実績値）」).
+
+Excel writes a control character in a text cell as an escape (_x000D_, _x0000_); those are read back as
+the characters they stand for, so that the importer cleans them as the forms do and a NUL is refused
+naming its cell.
 """
 
 import io
+import re
+import zipfile
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -13,9 +19,17 @@ import openpyxl
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
-from kpis.importing.rows import DATA_FIELDS, ImportFileError, RawRow, blank, map_header
+from kpis.importing.rows import (
+    DATA_FIELDS,
+    ImportFileError,
+    RawRow,
+    blank,
+    map_header,
+    nul_in_file,
+    too_many_rows,
+)
 from lib.csvsafe import FORMULA_PREFIXES
-from lib.uploads import MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, UploadRefused, inspect_xlsx
+from lib.uploads import MAX_ROWS, MAX_SHEET_COLUMNS, UploadRefused, inspect_xlsx
 
 HEADER_SEARCH_ROWS = 10  # a title row or two may stand above the header
 MAX_REPORTED_CELLS = 5
@@ -30,19 +44,60 @@ def read_xlsx_rows(data: bytes) -> list[RawRow]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # any parser error of an untrusted file is "cannot read it"
-        raise ImportFileError(
-            _("Excel（.xlsx）ファイルとして読めません（壊れているか、安全でない内容を含みます）。")
-        ) from error
+        raise _unreadable(data) from error
     try:
         return _read_workbook(workbook)
     except ImportFileError:
         raise
     except Exception as error:
-        raise ImportFileError(
-            _("Excel（.xlsx）ファイルとして読めません（壊れているか、安全でない内容を含みます）。")
-        ) from error
+        raise _unreadable(data) from error
     finally:
         workbook.close()
+
+
+# A character XML 1.0 forbids, raw or as a character reference: the usual reason a sheet does not parse.
+_NUL_IN_XML = re.compile(rb"\x00|&#0+;|&#[xX]0+;")
+_CONTROL_IN_XML = re.compile(
+    rb"[\x01-\x08\x0b\x0c\x0e-\x1f]|&#0*(?:[1-8]|1[124-9]|2[0-9]|3[01]);|&#[xX]0*(?:[1-8bBcCeEfF]|1[0-9a-fA-F]);"
+)
+
+
+def _unreadable(data: bytes) -> ImportFileError:
+    """Why openpyxl could not read the file: a NUL or another control character in its XML, or else "broken"."""
+    found = _forbidden_character(data)
+    if found is not None:
+        character, part = found
+        if character == "nul":
+            return nul_in_file(part)
+        return ImportFileError(
+            _(
+                "ファイル（%(part)s）にXMLで使えない制御文字が含まれています。その文字を削除して保存し直してください。"
+            )
+            % {"part": part}
+        )
+    return ImportFileError(
+        _("Excel（.xlsx）ファイルとして読めません（壊れているか、安全でない内容を含みます）。")
+    )
+
+
+def _forbidden_character(data: bytes) -> tuple[str, str] | None:
+    """("nul" or "control", the part's name) for the first XML part holding such a character; else None.
+
+    Only after a failed parse, on a container lib.uploads has already bounded (its declared sizes).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for entry in archive.infolist():
+                if not entry.filename.lower().endswith(".xml"):
+                    continue
+                content = archive.read(entry)
+                if _NUL_IN_XML.search(content):
+                    return "nul", entry.filename
+                if _CONTROL_IN_XML.search(content):
+                    return "control", entry.filename
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError):
+        return None
+    return None
 
 
 def _read_workbook(workbook) -> list[RawRow]:
@@ -67,8 +122,8 @@ class _NoHeader(Exception):
 def _read_sheet(ws) -> list[RawRow]:
     """The data rows of one sheet; _NoHeader if none of its first rows is a header."""
     declared_rows = ws.max_row if isinstance(ws.max_row, int) else 0
-    if declared_rows > MAX_SHEET_ROWS + HEADER_SEARCH_ROWS:
-        raise _too_many_rows(ws.title)
+    if declared_rows > MAX_ROWS + HEADER_SEARCH_ROWS:
+        raise too_many_rows(ws.title)
     if hasattr(ws, "reset_dimensions"):
         # openpyxl would stop at the declared last row; a file that understates it must not hide rows.
         ws.reset_dimensions()
@@ -112,8 +167,8 @@ def _read_data(
     result: list[RawRow] = []
     formulas: list[str] = []
     for line, cells in enumerate(rows, start=header_line + 1):
-        if line - header_line > MAX_SHEET_ROWS:
-            raise _too_many_rows(sheet)
+        if line - header_line > MAX_ROWS:
+            raise too_many_rows(sheet)
         values = _row_values(cells, line, mapping, formulas)
         # A template row left as it came (code and year only) carries nothing to import.
         if any(not blank(values.get(name)) for name in DATA_FIELDS):
@@ -138,7 +193,10 @@ def _row_values(cells, line: int, mapping: dict[str, int], formulas: list[str]) 
         if cell.data_type == "e":
             formulas.append(f"{coordinate}（{cell.value}）")
             continue
-        values[name] = cell_text(cell.value)
+        text = cell_text(cell.value)
+        if "\x00" in text:
+            raise nul_in_file(_("%(line)s行目 %(cell)sセル") % {"line": line, "cell": coordinate})
+        values[name] = text
     return values
 
 
@@ -148,13 +206,6 @@ def _formula_cells(formulas: list[str]) -> ImportFileError:
     return ImportFileError(
         _("数式やエラー値のセルは取り込めません。値を直接入力してください: %(cells)s") % {"cells": shown}
         + (_("ほか%(count)sセル") % {"count": more} if more > 0 else "")
-    )
-
-
-def _too_many_rows(sheet: str) -> ImportFileError:
-    return ImportFileError(
-        _("シート「%(sheet)s」の行が多すぎます（上限%(limit)s行）。ファイルを分けて取り込んでください。")
-        % {"sheet": sheet, "limit": f"{MAX_SHEET_ROWS:,}"}
     )
 
 
@@ -178,8 +229,18 @@ def cell_text(value) -> str:
         return format(value, "f")
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    text = str(value)
+    text = _unescape(str(value))
     # Our exports write a leading apostrophe before text a spreadsheet would run; read it back as typed.
     if text.startswith("'") and text[1:2] and text[1:2] in FORMULA_PREFIXES:
         return text[1:]
     return text
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """OOXML's escapes (_x000D_ for a carriage return, _x005F_ for "_") read as the characters they stand for."""
+    if "_x" not in text:
+        return text
+    return _ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)

@@ -2,10 +2,11 @@
 with a preview. Who may do what is decided in accounts.access (can_download_review, can_use_templates,
 allowed_departments, import_department_ids).
 
-An import goes 選択 → 確認 → 確定: the upload is checked (size, container) and read, then staged
-(kpis.importing.staging) under a token only this session knows; the preview reads and prepares it again
-without writing anything, and 確定 prepares it once more and writes all or nothing, refusing when the
-registered values changed since the preview (preview.batch_digest).
+An import goes 選択 → 確認 → 確定: the upload is checked (size, container) and read once, its rows staged
+(kpis.importing.staging) under a token only this session knows; the preview prepares the rows against the
+plan without writing anything, and 確定 prepares them once more and writes all or nothing, refusing when
+the registered values changed since the preview (preview.batch_digest) and, under row locks, any row the
+user may no longer change (kpis.importing.apply).
 """
 
 import io
@@ -16,18 +17,19 @@ from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from accounts import access
 from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
-from kpis.importing.apply import ImportConflict, apply_import
+from kpis.importing.apply import ImportConflict, ImportRefused, apply_import
 from kpis.importing.prepare import ImportBatch, prepare_import
 from kpis.importing.readers import ImportFileError, read_rows
-from kpis.importing.staging import discard_staged, load_staged, stage
-from lib.uploads import UploadRefused, check_upload, human_size, max_upload_bytes
+from kpis.importing.staging import StagedImport, discard_staged, load_staged, stage
+from lib.uploads import MAX_ROWS, UploadRefused, check_upload, human_size, max_upload_bytes, too_large_message
 from reports.excel.entry_template import build_entry_template, template_filename
 from reports.excel.forms import ConfirmForm, TemplateForm, UploadForm, YearForm
-from reports.excel.preview import batch_digest, change_rows
+from reports.excel.preview import batch_digest, change_count, change_table_rows
 from reports.excel.workbook import XLSX_CONTENT_TYPE, build_review_workbook
 
 logger = logging.getLogger("ami_strategy.imports")
@@ -88,20 +90,30 @@ def xlsx_response(data: bytes, filename: str) -> FileResponse:
 
 # --- import ------------------------------------------------------------------------------------------
 
+# Multipart boundaries and the other fields of the upload form, on top of the file itself.
+REQUEST_OVERHEAD = 64 * 1024
+
 
 @access.require(access.can_use_templates)
+@csrf_exempt  # only for the refusal below, which reads nothing; the form itself is CSRF-checked
 def import_upload(request: HttpRequest) -> HttpResponse:
     current_strategy_or_404(request)
+    if request.method == "POST":
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if declared.isdigit() and int(declared) > max_upload_bytes() + REQUEST_OVERHEAD:
+            # Refused from its declared length, before Django (or the CSRF check) reads the body.
+            refusal = too_large_message(int(declared), max_upload_bytes())
+            logger.info("import refused: user=%s reason=%s", request.user.username, refusal)
+            context = {**upload_context(UploadForm()), "refusals": [refusal]}
+            return render(request, "excel/import_upload.html", context, status=413)
+    return upload_form(request)
+
+
+@csrf_protect
+def upload_form(request: HttpRequest) -> HttpResponse:
+    """The upload form; a POSTed file is checked and read ONCE here, and its rows staged for the preview."""
     if request.method != "POST":
         return render(request, "excel/import_upload.html", upload_context(UploadForm()))
-    # Refuse an oversized body from its declared length, before Django reads it.
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > max_upload_bytes() + 64 * 1024:
-        form = UploadForm()
-        form.add_error(
-            None, _("ファイルが大きすぎます（上限は%(limit)s）。") % {"limit": human_size(max_upload_bytes())}
-        )
-        return render(request, "excel/import_upload.html", upload_context(form), status=413)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return render(request, "excel/import_upload.html", upload_context(form), status=400)
@@ -118,33 +130,22 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if not rows:
         form.add_error("file", _("取り込む行がありません（見出しの下が空です）。"))
         return render(request, "excel/import_upload.html", upload_context(form), status=400)
-    token = stage(request, filename, data)
+    token = stage(request, filename, rows)
     return redirect("excel:import_preview", token=token)
 
 
 def upload_context(form) -> dict:
-    return {"form": form, "upload_limit": human_size(max_upload_bytes())}
+    return {"form": form, "upload_limit": human_size(max_upload_bytes()), "row_limit": f"{MAX_ROWS:,}"}
 
 
-def batch_for(request: HttpRequest, strategy: Strategy, filename: str, data: bytes) -> ImportBatch:
-    """The staged file checked, read and prepared again for this user (nothing is written)."""
-    check_upload(filename, data)
-    rows = read_rows(filename, data)
+def batch_for(request: HttpRequest, strategy: Strategy, staged: StagedImport) -> ImportBatch:
+    """The staged rows checked again against the plan, for this user (nothing is read or written)."""
     return prepare_import(
-        rows, strategy=strategy, user=request.user, department_ids=access.import_department_ids(request.user)
+        staged.rows,
+        strategy=strategy,
+        user=request.user,
+        department_ids=access.import_department_ids(request.user),
     )
-
-
-def batch_or_refusal(
-    request: HttpRequest, strategy: Strategy, filename: str, data: bytes
-) -> ImportBatch | HttpResponse:
-    """The batch of a staged file; a file that no longer passes is dropped, back to the upload."""
-    try:
-        return batch_for(request, strategy, filename, data)
-    except (UploadRefused, ImportFileError) as problem:
-        discard_staged(request)
-        messages.error(request, str(problem))
-        return redirect("excel:import_upload")
 
 
 def nothing_staged(request: HttpRequest) -> HttpResponse:
@@ -153,25 +154,29 @@ def nothing_staged(request: HttpRequest) -> HttpResponse:
     return redirect("excel:import_upload")
 
 
+def render_preview(
+    request: HttpRequest, token: str, staged: StagedImport, batch: ImportBatch, *, status: int
+) -> HttpResponse:
+    context = {
+        "filename": staged.filename,
+        "token": token,
+        "batch": batch,
+        "change_count": change_count(batch),
+        "change_table_rows": change_table_rows(batch),
+        "form": ConfirmForm(initial={"digest": batch_digest(batch)}),
+        "may_approve": access.can_import_as_approved(request.user),
+    }
+    return render(request, "excel/import_preview.html", context, status=status)
+
+
 @access.require(access.can_use_templates)
 def import_preview(request: HttpRequest, token: str) -> HttpResponse:
     strategy = current_strategy_or_404(request)
     staged = load_staged(request, token)
     if staged is None:
         return nothing_staged(request)
-    filename, data = staged
-    batch = batch_or_refusal(request, strategy, filename, data)
-    if isinstance(batch, HttpResponse):
-        return batch
-    context = {
-        "filename": filename,
-        "token": token,
-        "batch": batch,
-        "changes": change_rows(batch),
-        "form": ConfirmForm(initial={"digest": batch_digest(batch)}),
-        "may_approve": access.can_import_as_approved(request.user),
-    }
-    return render(request, "excel/import_preview.html", context, status=200 if batch.ok else 422)
+    batch = batch_for(request, strategy, staged)
+    return render_preview(request, token, staged, batch, status=200 if batch.ok else 422)
 
 
 @access.require(access.can_use_templates)
@@ -182,35 +187,37 @@ def import_confirm(request: HttpRequest, token: str) -> HttpResponse:
     staged = load_staged(request, token)
     if staged is None:
         return nothing_staged(request)
-    filename, data = staged
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         return redirect("excel:import_preview", token=token)
-    batch = batch_or_refusal(request, strategy, filename, data)
-    if isinstance(batch, HttpResponse):
-        return batch
+    batch = batch_for(request, strategy, staged)
     if not batch.ok:
+        # Rows that passed the preview may not pass now (a submission was sent meanwhile): say which.
         messages.error(
-            request, _("エラーがあるため取り込めません。ファイルを直してもう一度アップロードしてください。")
+            request, _("取り込めない行があるため、何も登録していません。下の一覧を確かめてください。")
         )
-        return redirect("excel:import_preview", token=token)
+        return render_preview(request, token, staged, batch, status=409)
     if form.cleaned_data["digest"] != batch_digest(batch):
         messages.error(
             request, _("確認の後に登録済みの値が変わりました。変更内容をもう一度確かめてください。")
         )
         return redirect("excel:import_preview", token=token)
-    return apply_confirmed(request, token, filename, batch, form.cleaned_data["approve"])
+    return apply_confirmed(request, token, staged, batch, form.cleaned_data["approve"])
 
 
 def apply_confirmed(
-    request: HttpRequest, token: str, filename: str, batch: ImportBatch, approve: bool
+    request: HttpRequest, token: str, staged: StagedImport, batch: ImportBatch, approve: bool
 ) -> HttpResponse:
     """Write the confirmed batch (approved only by the planning office) and drop the staged file."""
     approve = approve and access.can_import_as_approved(request.user)
+    filename = staged.filename
     try:
         written = apply_import(
             batch, user=request.user, reason=_("ファイル取込: %(name)s") % {"name": filename}, approve=approve
         )
+    except ImportRefused as refused:
+        messages.error(request, str(refused))
+        return render_preview(request, token, staged, ImportBatch(errors=refused.errors), status=409)
     except ImportConflict as conflict:
         messages.error(request, str(conflict))
         return redirect("excel:import_preview", token=token)
@@ -218,6 +225,8 @@ def apply_confirmed(
     logger.info("import applied: user=%s file=%r values=%s", request.user.username, filename, written)
     if approve:
         done = _("%(count)s件の値を承認済みとして取り込みました。")
+    elif access.import_keeps_status(request.user):
+        done = _("%(count)s件の値を取り込みました（新しい値は下書き、修正した値は元の状態のまま）。")
     else:
         done = _("%(count)s件の値を取り込みました（下書き）。")
     messages.success(request, done % {"count": written})

@@ -118,16 +118,26 @@ def test_rows_that_change_nothing_are_counted_as_unchanged_and_not_rewritten(pla
     assert ActualValue.objects.get(indicator__code="G2-KGI1", fiscal_year=2025).status == "submitted"
 
 
-def test_a_changed_value_goes_back_to_draft_and_its_version_moves_on(plan, tmp_path):
+def test_a_value_staff_change_goes_back_to_draft_and_its_version_moves_on(plan, users, tmp_path, open_2025):
     before = set_actual("G2-KGI1", 2025, 300, status=ActualValue.Status.SUBMITTED)
-    run_import(tmp_path, JA_HEADER + "G2-KGI1,2025,400,\r\n")
+    run_import(tmp_path, JA_HEADER + "G2-KGI1,2025,400,\r\n", "--user", "staff-own")
     after = ActualValue.objects.get(pk=before.pk)
     assert after.value == Decimal("400")
     assert after.status == ActualValue.Status.DRAFT
     assert after.version == before.version + 1
 
 
-def test_the_planning_office_can_import_values_as_approved(plan, users, tmp_path):
+def test_without_a_user_the_command_corrects_a_value_as_the_planning_office_does_keeping_its_status(
+    plan, tmp_path
+):
+    before = set_actual("G2-KGI1", 2025, 300, status=ActualValue.Status.SUBMITTED)
+    run_import(tmp_path, JA_HEADER + "G2-KGI1,2025,400,\r\n")
+    after = ActualValue.objects.get(pk=before.pk)
+    assert (after.value, after.status) == (Decimal("400"), ActualValue.Status.SUBMITTED)
+    assert after.version == before.version + 1
+
+
+def test_the_planning_office_can_import_values_as_approved(plan, users, tmp_path, open_2025):
     set_actual("G2-KGI1", 2025, 300, status=ActualValue.Status.APPROVED)
     run_import(
         tmp_path,
@@ -404,9 +414,10 @@ def test_prepare_import_costs_the_same_queries_for_one_row_and_for_many(plan, dj
         RawRow(line=n, cells={"code": code, "fiscal_year": str(year), "value": "1"}, columns={})
         for n, (code, year) in enumerate(((c, y) for c in codes for y in (2025, 2026, 2027)), start=2)
     ]
-    with django_assert_num_queries(3):
+    # Indicators with their departments, their actuals, the fiscal years, the submissions.
+    with django_assert_num_queries(4):
         prepare_import(many[:1], strategy=plan)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         result = prepare_import(many, strategy=plan)
     assert len(result.changes) == 48 * 3
 
@@ -419,3 +430,11 @@ def test_next_steps_are_read_in_japanese_whatever_the_interface_language(plan, t
         run_import(tmp_path, content)
     steps = dict(ActualValue.objects.values_list("indicator__code", "next_step"))
     assert steps == {"G2-KGI1": "continue", "G3-M1-K1": "expand"}
+
+
+def test_the_command_lists_the_first_100_bad_rows_and_counts_the_rest(plan, tmp_path):
+    content = JA_HEADER + "".join(f"ZZ-{n},2025,1,\r\n" for n in range(150))
+    message, err = failing_import(tmp_path, content)
+    lines = err.strip().splitlines()
+    assert len(lines) == 101 and lines[-1] == "ほかに50行に誤りがあります。"
+    assert "150行に誤りがあります" in message

@@ -162,7 +162,7 @@ def test_an_empty_file_is_refused():
 def test_an_oversized_sheet_is_refused_from_its_dimension():
     workbook = openpyxl.Workbook()
     workbook.active.append(["指標コード", "年度", "実績値"])
-    workbook.active.cell(row=uploads.MAX_SHEET_ROWS + 100, column=1, value="G1-M1-K1")
+    workbook.active.cell(row=uploads.MAX_ROWS + 100, column=1, value="G1-M1-K1")
     buffer = io.BytesIO()
     workbook.save(buffer)
     started = time.monotonic()
@@ -172,7 +172,7 @@ def test_an_oversized_sheet_is_refused_from_its_dimension():
 
 
 def test_rows_beyond_the_limit_are_refused_while_reading(monkeypatch):
-    monkeypatch.setattr(xlsx_reader, "MAX_SHEET_ROWS", 50)
+    monkeypatch.setattr(xlsx_reader, "MAX_ROWS", 50)
     rows = [("指標コード", "年度", "実績値")] + [("G1-M1-K1", 2025, n) for n in range(60)]
     data = xlsx_bytes(rows)
     # A file whose dimension says little: the reader still stops at the limit.
@@ -216,3 +216,16 @@ def test_a_workbook_without_the_required_headers_is_refused():
     data = xlsx_bytes([("コード", "値"), ("G1-M1-K1", 1)])
     with pytest.raises(ImportFileError, match="見出し"):
         read_xlsx_rows(data)
+
+
+@override_settings(MAX_UPLOAD_BYTES=5 * 1024 * 1024)
+def test_the_size_message_states_the_real_size_and_the_limit_however_close_they_are():
+    assert "（5,242,881バイト、上限は5,242,880バイト）" in refused(b"x" * (5 * 1024 * 1024 + 1), "a.csv")
+    assert "（5.5 MB、上限は5.0 MB）" in refused(b"x" * (5 * 1024 * 1024 + 512 * 1024), "a.csv")
+
+
+def test_a_sheet_whose_xml_is_too_large_is_refused_from_the_zip_directory(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_SHEET_XML_BYTES", 2_000)
+    rows = [("指標コード", "年度", "実績値")] + [("G1-M1-K1", 2025, n) for n in range(200)]
+    message = refused(xlsx_bytes(rows))
+    assert "シートが大きすぎます（xl/worksheets/sheet1.xml" in message and "上限2 KB" in message

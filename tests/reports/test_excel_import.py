@@ -224,7 +224,8 @@ def test_a_filled_template_imports_after_its_preview_and_exports_the_same_values
     assert "変更はありません" in html
 
 
-def test_the_planning_office_may_import_values_as_approved(client, users):
+def test_the_planning_office_may_import_values_as_approved(client, users, plan):
+    open_year(plan)
     client.force_login(users["planning"])
     token = token_of(upload(client, "a.csv", csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")))
     assert confirm(client, token, approve="on").status_code == 302
@@ -242,7 +243,9 @@ def test_staff_cannot_import_another_departments_indicator(client, users, plan):
     assert "3行目" in html and "担当課の指標ではないため取り込めません" in html
     assert "確定して取り込む" not in html
     response = client.post(reverse("excel:import_confirm", args=[token]), {"digest": "0" * 64})
-    assert response.status_code == 302
+    assert (
+        response.status_code == 409 and "担当課の指標ではないため取り込めません" in response.content.decode()
+    )
     assert ActualValue.objects.count() == 0
 
 
@@ -267,7 +270,8 @@ def test_errors_name_the_row_and_the_excel_column(client, users):
     assert "B列（指標コード）" in html and "この計画にない指標コード" in html
 
 
-def test_confirm_plans_again_and_refuses_when_values_changed_since_the_preview(client, users):
+def test_confirm_plans_again_and_refuses_when_values_changed_since_the_preview(client, users, plan):
+    open_year(plan)
     client.force_login(users["planning"])
     token = token_of(upload(client, "a.csv", csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")))
     preview = client.get(reverse("excel:import_preview", args=[token]))
@@ -403,6 +407,7 @@ def test_an_oversized_upload_is_refused_before_it_is_read(client, users, setting
 def prepare_import(client, copies: int) -> str:
     """A synthetic plan, a planning-office user signed in, and a staged CSV of every indicator."""
     strategy = build_synthetic_plan(copies, code=f"s{copies}")
+    open_year(strategy, 2026)
     client.force_login(make_user(f"planner-{copies}", "planning_office"))
     codes = Indicator.objects.filter(strategy=strategy).values_list("code", flat=True)
     data = csv_bytes("指標コード,年度,実績値", *[f"{code},2026,5" for code in codes])
@@ -428,3 +433,112 @@ def test_the_template_and_the_preview_cost_the_same_queries_for_a_plan_100_times
     with django_assert_num_queries(preview_count):
         response = client.get(reverse("excel:import_preview", args=[token]))
     assert response.status_code == 200 and "G4-M1-K1050" in response.content.decode()
+
+
+# --- bounded work: sizes, rows, errors, one read ---------------------------------------------------------
+
+
+def test_an_upload_declared_over_the_limit_is_a_413_in_japanese_before_the_body_or_its_token_is_read(
+    users, settings
+):
+    from django.test import Client
+
+    settings.MAX_UPLOAD_BYTES = 100 * 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["planning"])
+    response = upload(client, "big.csv", b"x" * (300 * 1024))
+    html = response.content.decode()
+    assert response.status_code == 413
+    assert re.search(r"ファイルが大きすぎます（\d+ KB、上限は100 KB）", html)
+    # The form itself is still protected: a file of an allowed size without the CSRF token is refused.
+    assert upload(client, "small.csv", csv_bytes("指標コード,年度,実績値")).status_code == 403
+
+
+def test_a_file_just_over_the_limit_is_told_its_size_and_the_limit_in_bytes(client, users, settings):
+    settings.MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+    client.force_login(users["planning"])
+    response = upload(client, "big.csv", b"x" * (5 * 1024 * 1024 + 1))
+    assert response.status_code == 400
+    assert "ファイルが大きすぎます（5,242,881バイト、上限は5,242,880バイト）" in response.content.decode()
+
+
+def test_a_csv_of_200000_rows_is_refused_at_the_row_limit_before_any_row_is_checked(
+    client, users, staging, monkeypatch
+):
+    from reports.excel import views
+
+    def prepare_import(*args, **kwargs):
+        raise AssertionError("a refused file is not checked against the plan")
+
+    monkeypatch.setattr(views, "prepare_import", prepare_import)
+    client.force_login(users["planning"])
+    data = csv_bytes("指標コード,年度,実績値", *(f"G2-M1-K1,2025,{n}" for n in range(200_000)))
+    assert len(data) < 5 * 1024 * 1024
+    response = upload(client, "many.csv", data)
+    assert response.status_code == 400
+    assert "ファイルの行が多すぎます（上限5,000行）" in response.content.decode()
+    assert staged_files(staging) == []
+
+
+def test_the_csv_reader_stops_at_the_row_limit_and_reads_no_further():
+    from kpis.importing.csv_reader import read_csv_rows
+    from kpis.importing.rows import ImportFileError
+    from lib.uploads import MAX_ROWS
+
+    lines = [f"G2-M1-K1,2025,{n}" for n in range(MAX_ROWS + 10)] + ["G2-M1-K1,2025,\x00"]
+    with pytest.raises(ImportFileError, match="行が多すぎます"):  # not the NUL further down
+        read_csv_rows(csv_bytes("指標コード,年度,実績値", *lines))
+
+
+def test_the_preview_lists_the_first_100_errors_and_counts_the_rest(client, users):
+    client.force_login(users["planning"])
+    data = csv_bytes("指標コード,年度,実績値", *(f"ZZ-{n},2025,1" for n in range(250)))
+    response = client.get(reverse("excel:import_preview", args=[token_of(upload(client, "bad.csv", data))]))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert html.count("この計画にない指標コード") == 100
+    assert "エラー 250 件" in html and "ほかに150件のエラーがあります" in html
+    assert "ZZ-99," not in html and "ZZ-99<" in html and "ZZ-100<" not in html
+
+
+def test_a_file_is_read_once_and_its_rows_not_its_bytes_are_kept_for_the_preview_and_confirm(
+    client, users, plan, staging, monkeypatch
+):
+    from reports.excel import views
+
+    reads = []
+    real_read_rows = views.read_rows
+
+    def read_rows(filename, data):
+        reads.append(filename)
+        return real_read_rows(filename, data)
+
+    monkeypatch.setattr(views, "read_rows", read_rows)
+    open_year(plan)
+    client.force_login(users["planning"])
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["指標コード", "年度", "実績値"])
+    workbook.active.append(["G2-M1-K1", 2025, 12])
+    data = as_bytes(workbook)
+    token = token_of(upload(client, "a.xlsx", data))
+    (path,) = staged_files(staging)
+    assert b"PK" not in path.read_bytes()[:4] and b"G2-M1-K1" in path.read_bytes()
+    assert confirm(client, token).status_code == 302
+    assert reads == ["a.xlsx"]
+    assert ActualValue.objects.get().value == Decimal("12")
+
+
+def test_a_staged_file_that_holds_no_rows_is_dropped_not_a_500(client, users, staging):
+    import hashlib
+
+    client.force_login(users["planning"])
+    token = token_of(upload(client, "a.csv", csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")))
+    (path,) = staged_files(staging)
+    raw = csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")  # bytes, as an older version staged them
+    path.write_bytes(raw)
+    session = client.session
+    session["excel_import"]["sha256"] = hashlib.sha256(raw).hexdigest()
+    session.save()
+    response = client.get(reverse("excel:import_preview", args=[token]))
+    assert response["Location"] == reverse("excel:import_upload")
+    assert staged_files(staging) == []

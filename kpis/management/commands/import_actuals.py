@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 
 from accounts import access
 from goals.models import Strategy
-from kpis.importing.apply import ImportConflict, apply_import
+from kpis.importing.apply import ImportConflict, ImportRefused, apply_import
 from kpis.importing.prepare import describe, prepare_import
 from kpis.importing.readers import read_rows
-from kpis.importing.rows import HEADER_ALIASES, ImportFileError
+from kpis.importing.rows import HEADER_ALIASES, MAX_REPORTED_ERRORS, ImportFileError
 from lib.fiscal import fiscal_year_label
 
 
@@ -26,7 +26,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help=_("変更内容を表示するだけで書き込みません")
         )
-        parser.add_argument("--user", help=_("履歴に記録する利用者名（省略時は政策企画課として実行）"))
+        parser.add_argument(
+            "--user",
+            help=_(
+                "取り込む利用者名：その人が実績入力画面で変更できる値だけを取り込みます（省略時は政策企画課の権限で、確定していない年度に）"
+            ),
+        )
         parser.add_argument(
             "--approve", action="store_true", help=_("承認済みとして取り込みます（政策企画課のみ）")
         )
@@ -73,6 +78,9 @@ class Command(BaseCommand):
         reason = options["reason"] or _("ファイルから取り込み: %(name)s") % {"name": path.name}
         try:
             written = apply_import(batch, user=user, reason=reason, approve=options["approve"])
+        except ImportRefused as refused:
+            self.report_errors(refused.errors)
+            raise CommandError(str(refused)) from refused
         except ImportConflict as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
@@ -91,13 +99,18 @@ class Command(BaseCommand):
             raise CommandError(_("利用者 %(name)s は登録されていません。") % {"name": username}) from None
 
     def report_errors(self, errors):
-        """One message per bad row, naming each bad column."""
+        """One message per bad row, naming each bad column; the first MAX_REPORTED_ERRORS rows, then a count."""
         by_line: dict[int, list] = {}
         for error in errors:
             by_line.setdefault(error.line, []).append(error)
-        for line, line_errors in sorted(by_line.items()):
+        lines = sorted(by_line.items())
+        for line, line_errors in lines[:MAX_REPORTED_ERRORS]:
             details = "／".join(f"{e.column}: {e.message}" for e in line_errors)
             self.stderr.write(_("%(line)s行目 %(details)s") % {"line": line, "details": details})
+        if len(lines) > MAX_REPORTED_ERRORS:
+            self.stderr.write(
+                _("ほかに%(count)s行に誤りがあります。") % {"count": len(lines) - MAX_REPORTED_ERRORS}
+            )
 
     def describe_change(self, change) -> str:
         labels = {name: aliases[1] for name, aliases in HEADER_ALIASES.items()}
