@@ -1,15 +1,27 @@
+"""The review forms. Every free text is cleaned of control characters (lib.forms.TextField); the forms
+that change a stored row carry its marker (`seen`), so a save can tell whether the row moved on since the
+page was shown (reviews.services)."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import Goal
+from kpis.cycle.services import REASON_MAX_LENGTH
 from kpis.models import Indicator, NextStep
+from lib.forms import TextField
+from reviews import services
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+
+
+def _seen_field() -> forms.CharField:
+    return forms.CharField(widget=forms.HiddenInput, required=False)
 
 
 class MeetingForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["name", "body", "date", "fiscal_year"]
+        field_classes = {"name": TextField}
         widgets = {"date": forms.DateInput(attrs={"type": "date"})}
 
     def __init__(self, *args, strategy, **kwargs):
@@ -23,11 +35,23 @@ class MeetingForm(forms.ModelForm):
 
 
 class OpinionForm(forms.ModelForm):
-    """An opinion on the whole plan (neither goal nor indicator), one goal, or one indicator."""
+    """An opinion on the whole plan (neither goal nor indicator), one goal, or one indicator.
+
+    Editing a stored opinion adds an optional reason, kept in its history.
+    """
+
+    seen = _seen_field()
+    reason = TextField(
+        label=_("変更の理由（任意）"),
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        help_text=_("変更履歴に残ります（100文字まで）。"),
+    )
 
     class Meta:
         model = Opinion
         fields = ["speaker", "goal", "indicator", "text"]
+        field_classes = {"speaker": TextField, "text": TextField}
         widgets = {"text": forms.Textarea(attrs={"rows": 5})}
 
     def __init__(self, *args, strategy, **kwargs):
@@ -36,6 +60,10 @@ class OpinionForm(forms.ModelForm):
         self.fields["goal"].empty_label = _("（計画全体または指標）")
         self.fields["indicator"].queryset = Indicator.objects.filter(strategy=strategy).in_plan_order()
         self.fields["indicator"].empty_label = _("（計画全体または基本目標）")
+        if self.instance.pk:
+            self.fields["seen"].initial = services.opinion_marker(self.instance)
+        else:
+            del self.fields["seen"], self.fields["reason"]
 
     def clean(self):
         cleaned = super().clean()
@@ -43,15 +71,33 @@ class OpinionForm(forms.ModelForm):
             raise forms.ValidationError(_("基本目標と指標はどちらか一方だけを選んでください。"))
         return cleaned
 
+    def changes(self) -> dict:
+        """The opinion's fields as typed, for reviews.services.opinion_update."""
+        data = self.cleaned_data
+        goal, indicator = data.get("goal"), data.get("indicator")
+        return {
+            "speaker": data["speaker"],
+            "text": data["text"],
+            "goal_id": goal.pk if goal else None,
+            "indicator_id": indicator.pk if indicator else None,
+        }
+
 
 class ResponseForm(forms.ModelForm):
+    seen = _seen_field()
+
     class Meta:
         model = Opinion
         fields = ["response", "follow_up", "follow_up_reason"]
+        field_classes = {"response": TextField, "follow_up_reason": TextField}
         widgets = {
             "response": forms.Textarea(attrs={"rows": 4}),
             "follow_up_reason": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen"].initial = services.opinion_marker(self.instance)
 
     def clean(self):
         cleaned = super().clean()
@@ -69,10 +115,23 @@ class ResponseForm(forms.ModelForm):
 
 
 class GoalEvaluationForm(forms.ModelForm):
+    """A goal's 総合評価. Blank passes the form: a goal left blank saves nothing, and the view refuses a
+    stored evaluation cleared."""
+
+    seen = _seen_field()
+
     class Meta:
         model = GoalEvaluation
         fields = ["text"]
+        field_classes = {"text": TextField}
         widgets = {"text": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].required = False
+        self.fields["seen"].initial = services.marker(
+            self.instance if self.instance.pk else None, services.EVALUATION_FIELDS
+        )
 
 
 class PolicyDirectionForm(forms.ModelForm):
@@ -80,8 +139,16 @@ class PolicyDirectionForm(forms.ModelForm):
     direction = forms.ChoiceField(
         label=_("今後の方向性"), choices=[("", "−"), *NextStep.choices], required=False
     )
+    seen = _seen_field()
 
     class Meta:
         model = PolicyDirection
         fields = ["direction", "note"]
+        field_classes = {"note": TextField}
         widgets = {"note": forms.TextInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seen"].initial = services.marker(
+            self.instance if self.instance.pk else None, services.DIRECTION_FIELDS
+        )

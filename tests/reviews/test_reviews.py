@@ -9,6 +9,7 @@ from accounts.access import Role
 from goals.models import Goal, Policy
 from kpis.models import Indicator, NextStep
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+from reviews.services import DIRECTION_FIELDS, EVALUATION_FIELDS, marker, opinion_marker
 from tests.support.factories import make_user, set_actual
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,23 @@ def record(client, meeting, **data):
     return client.post(reverse("reviews:opinion_create", args=[meeting.pk]), data)
 
 
+def seen(opinion) -> str:
+    """The marker the edit and response forms carry: the opinion as the page showed it."""
+    return opinion_marker(Opinion.objects.get(pk=opinion.pk))
+
+
+def respond(client, opinion, **data):
+    data.setdefault("seen", seen(opinion))
+    return client.post(reverse("reviews:opinion_respond", args=[opinion.pk]), data)
+
+
+def blank_markers(*, goals=(), policies=()) -> dict:
+    """The markers of goals and policies with nothing stored yet, as the evaluations page shows them."""
+    data = {f"goal-{g.pk}-seen": marker(None, EVALUATION_FIELDS) for g in goals}
+    data.update({f"policy-{p.pk}-seen": marker(None, DIRECTION_FIELDS) for p in policies})
+    return data
+
+
 def test_a_council_member_records_two_opinions_the_planning_office_answers_and_fy2026_shows_them(
     client, plan, users, django_assert_max_num_queries
 ):
@@ -60,12 +78,8 @@ def test_a_council_member_records_two_opinions_the_planning_office_answers_and_f
     assert (on_goal.fiscal_year, on_goal.author, on_goal.goal) == (2025, users["council"], goal)
 
     client.force_login(users["planning"])
-    respond = reverse("reviews:opinion_respond", args=[on_goal.pk])
-    assert (
-        client.post(respond, {"response": "SNS発信を拡充する", "follow_up": "in_progress"}).status_code == 302
-    )
-    respond = reverse("reviews:opinion_respond", args=[on_kgi.pk])
-    assert client.post(respond, {"response": "転入者調査を実施した", "follow_up": "done"}).status_code == 302
+    assert respond(client, on_goal, response="SNS発信を拡充する", follow_up="in_progress").status_code == 302
+    assert respond(client, on_kgi, response="転入者調査を実施した", follow_up="done").status_code == 302
     on_goal.refresh_from_db()
     assert (on_goal.follow_up, on_goal.responded_by) == ("in_progress", users["planning"])
 
@@ -100,9 +114,11 @@ def test_council_members_edit_only_their_own_opinions(client, plan, users, counc
     )
     url = reverse("reviews:opinion_edit", args=[opinion.pk])
     client.force_login(council2)
-    assert client.post(url, {"speaker": "B", "text": "書き換え"}).status_code == 403
+    assert client.post(url, {"speaker": "B", "text": "書き換え", "seen": seen(opinion)}).status_code == 403
     client.force_login(users["council"])
-    assert client.post(url, {"speaker": "A", "text": "修正した意見"}).status_code == 302
+    assert (
+        client.post(url, {"speaker": "A", "text": "修正した意見", "seen": seen(opinion)}).status_code == 302
+    )
     opinion.refresh_from_db()
     assert opinion.text == "修正した意見"
     assert [h.text for h in opinion.history.order_by("history_id")] == ["元の意見", "修正した意見"]
@@ -117,9 +133,7 @@ def test_only_the_planning_office_writes_responses(client, plan, users, who, exp
     m = make_meeting(plan, 2025)
     opinion = Opinion.objects.create(strategy=plan, fiscal_year=2025, meeting=m, speaker="A", text="x")
     login(client, users[who])
-    response = client.post(
-        reverse("reviews:opinion_respond", args=[opinion.pk]), {"response": "r", "follow_up": "done"}
-    )
+    response = respond(client, opinion, response="r", follow_up="done")
     assert response.status_code == expected
     if who == "anonymous":
         assert response["Location"].startswith(reverse("login"))
@@ -190,14 +204,11 @@ def test_declining_an_opinion_needs_a_reason(client, plan, users):
     m = make_meeting(plan, 2025)
     opinion = Opinion.objects.create(strategy=plan, fiscal_year=2025, meeting=m, speaker="A", text="x")
     client.force_login(users["planning"])
-    url = reverse("reviews:opinion_respond", args=[opinion.pk])
-    response = client.post(url, {"response": "", "follow_up": "declined", "follow_up_reason": ""})
+    response = respond(client, opinion, response="", follow_up="declined", follow_up_reason="")
     assert response.status_code == 200 and "理由" in response.content.decode()
     opinion.refresh_from_db()
     assert opinion.follow_up == "open"
-    client.post(
-        url, {"response": "", "follow_up": "declined", "follow_up_reason": "国の制度で対応済みのため"}
-    )
+    respond(client, opinion, response="", follow_up="declined", follow_up_reason="国の制度で対応済みのため")
     opinion.refresh_from_db()
     assert opinion.follow_up == "declined"
 
@@ -219,6 +230,7 @@ def test_the_planning_office_saves_evaluations_and_directions_and_the_council_ca
     g1, p = Goal.objects.get(code="G1"), Policy.objects.get(code="G1-M1-P2")
     url = reverse("reviews:evaluations", args=[2025])
     data = {f"goal-{g1.pk}-text": "概ね順調に推移している。", f"policy-{p.pk}-direction": "continue"}
+    data.update(blank_markers(goals=[g1], policies=[p]))
     client.force_login(users["council"])
     assert client.post(url, data).status_code == 403
     client.force_login(users["planning"])
@@ -233,6 +245,7 @@ def test_an_invalid_direction_saves_nothing(client, plan, users):
     g1, p = Goal.objects.get(code="G1"), Policy.objects.get(code="G1-M1-P2")
     client.force_login(users["planning"])
     data = {f"goal-{g1.pk}-text": "評価", f"policy-{p.pk}-direction": "grow"}
+    data.update(blank_markers(goals=[g1], policies=[p]))
     response = client.post(reverse("reviews:evaluations", args=[2025]), data)
     assert response.status_code == 200
     assert not GoalEvaluation.objects.exists() and not PolicyDirection.objects.exists()

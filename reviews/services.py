@@ -1,0 +1,254 @@
+"""The writes of the review half of the cycle: meetings, opinions and their responses, evaluations.
+
+Each function is atomic and leaves a simple-history row per change with the user and a reason. A row two
+people may change at the same moment (an opinion, a goal's evaluation, a policy's direction) is read again
+under a row lock and compared with what the person saw, its marker: a row changed in the meantime is
+refused with Conflict, never overwritten. Access checks belong to the views (accounts.access); the state
+rules of opinions live here.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import is_planning
+from goals.models import Goal, Policy, Strategy
+from kpis.cycle.services import REASON_MAX_LENGTH
+from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+
+# What a marker covers: every field a person reads on the form before changing the row.
+OPINION_FIELDS = ("speaker", "text", "goal_id", "indicator_id", "response", "follow_up", "follow_up_reason")
+EVALUATION_FIELDS = ("text",)
+DIRECTION_FIELDS = ("direction", "note")
+
+
+class Conflict(Exception):
+    """The row changed after the page was shown, or its state no longer allows the change."""
+
+    def __init__(self, message: str, *, current=None, stale: Sequence = ()):
+        super().__init__(message)
+        self.message = message
+        self.current = current
+        self.stale = list(stale)
+
+
+def fingerprint(values: Sequence) -> str:
+    """A short digest of field values, the same for the same values on every database."""
+    text = json.dumps(["" if value is None else str(value) for value in values], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def marker(instance: Model | None, fields: Sequence[str]) -> str:
+    """The marker of a stored row, or of the blank row a form shows when none is stored."""
+    return fingerprint([getattr(instance, field) if instance else "" for field in fields])
+
+
+def opinion_marker(opinion: Opinion) -> str:
+    return marker(opinion, OPINION_FIELDS)
+
+
+def _save_with_history(instance: Model, *, user, reason: str) -> None:
+    instance._history_user = user
+    instance._change_reason = reason.strip()[:REASON_MAX_LENGTH]
+    instance.save()
+
+
+# --- Meetings and opinions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_create(*, user, strategy: Strategy, meeting: Meeting) -> Meeting:
+    meeting.strategy = strategy
+    _save_with_history(meeting, user=user, reason=_("会議の登録"))
+    return meeting
+
+
+@transaction.atomic
+def opinion_create(*, user, meeting: Meeting, opinion: Opinion) -> Opinion:
+    opinion.strategy, opinion.meeting, opinion.fiscal_year = meeting.strategy, meeting, meeting.fiscal_year
+    opinion.author = user
+    _save_with_history(opinion, user=user, reason=_("意見・提言の登録"))
+    return opinion
+
+
+def closed_to(user, opinion: Opinion) -> bool:
+    """An opinion the planning office has settled as 対応済 is no longer the council member's to edit."""
+    return opinion.follow_up == Opinion.FollowUp.DONE and not is_planning(user)
+
+
+def closed_message() -> str:
+    return _("この意見・提言は対応済のため、編集できません。変更が必要な場合は政策企画課にご連絡ください。")
+
+
+def _stale_message() -> str:
+    return _(
+        "この意見・提言は、画面を開いた後に他の人が変更したため保存しませんでした。"
+        "現在の内容を確認してから、もう一度保存してください。"
+    )
+
+
+def _locked_opinion(pk: int) -> Opinion:
+    # SQLite has no row locks: its IMMEDIATE transactions (settings) already serialise every write.
+    return Opinion.objects.select_for_update().get(pk=pk)
+
+
+def _apply(opinion: Opinion, changes: Mapping[str, object], seen: str) -> bool:
+    """Set the changes on the locked row; False when it already holds them. Conflict when it moved on."""
+    unchanged = all(getattr(opinion, field) == value for field, value in changes.items())
+    if opinion_marker(opinion) != seen:
+        if unchanged:
+            return False  # someone saved exactly this meanwhile: nothing is lost, nothing to write
+        raise Conflict(_stale_message(), current=opinion)
+    if unchanged:
+        return False
+    for field, value in changes.items():
+        setattr(opinion, field, value)
+    return True
+
+
+@transaction.atomic
+def opinion_update(*, user, pk: int, changes: Mapping[str, object], seen: str, reason: str = "") -> Opinion:
+    """A council member's (or the planning office's) edit of the opinion itself."""
+    opinion = _locked_opinion(pk)
+    if closed_to(user, opinion):
+        raise Conflict(closed_message(), current=opinion)
+    if _apply(opinion, changes, seen):
+        _save_with_history(opinion, user=user, reason=reason or _("意見・提言の編集"))
+    return opinion
+
+
+@transaction.atomic
+def opinion_respond(
+    *, user, pk: int, response: str, follow_up: str, follow_up_reason: str, seen: str
+) -> Opinion:
+    """The planning office's response (対応方針) and follow-up state (対応状況)."""
+    opinion = _locked_opinion(pk)
+    changes = {"response": response, "follow_up": follow_up, "follow_up_reason": follow_up_reason}
+    if _apply(opinion, changes, seen):
+        opinion.responded_by, opinion.responded_at = user, timezone.now()
+        reason = _("対応方針の入力（%(state)s）") % {"state": opinion.get_follow_up_display()}
+        _save_with_history(opinion, user=user, reason=reason)
+    return opinion
+
+
+# --- Goal evaluations and policy directions ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    """One goal's 総合評価 as posted, and the marker of the row the page showed."""
+
+    goal: Goal
+    text: str
+    seen: str
+
+    @property
+    def touched(self) -> bool:
+        return fingerprint([self.text]) != self.seen
+
+
+@dataclass(frozen=True)
+class DirectionInput:
+    """One policy's 今後の方向性 and 補足 as posted, and the marker of the row the page showed."""
+
+    policy: Policy
+    direction: str
+    note: str
+    seen: str
+
+    @property
+    def touched(self) -> bool:
+        return fingerprint([self.direction, self.note]) != self.seen
+
+
+def _evaluation_stale(row: EvaluationInput, current: GoalEvaluation | None) -> bool:
+    return marker(current, EVALUATION_FIELDS) != row.seen and (current is None or current.text != row.text)
+
+
+def _direction_stale(row: DirectionInput, current: PolicyDirection | None) -> bool:
+    same = current is not None and (current.direction, current.note) == (row.direction, row.note)
+    return marker(current, DIRECTION_FIELDS) != row.seen and not same
+
+
+def _stale_rows(fiscal_year: int, goals: Sequence[EvaluationInput], policies: Sequence[DirectionInput]):
+    """The goals and policies whose stored row is no longer the one the page showed (read, not locked)."""
+    evaluations = {
+        e.goal_id: e
+        for e in GoalEvaluation.objects.filter(goal__in=[r.goal for r in goals], fiscal_year=fiscal_year)
+    }
+    directions = {
+        d.policy_id: d
+        for d in PolicyDirection.objects.filter(
+            policy__in=[r.policy for r in policies], fiscal_year=fiscal_year
+        )
+    }
+    return [r.goal for r in goals if _evaluation_stale(r, evaluations.get(r.goal.pk))] + [
+        r.policy for r in policies if _direction_stale(r, directions.get(r.policy.pk))
+    ]
+
+
+def _evaluations_conflict(stale) -> Conflict:
+    names = "、".join(getattr(row, "code", str(row)) for row in stale)
+    return Conflict(
+        _(
+            "画面を開いた後に他の人が保存した評価があるため、保存しませんでした：%(rows)s。"
+            "現在の内容を確認してから、もう一度保存してください。"
+        )
+        % {"rows": names},
+        stale=stale,
+    )
+
+
+def evaluations_save(
+    *, user, fiscal_year: int, goals: Sequence[EvaluationInput], policies: Sequence[DirectionInput]
+) -> int:
+    """Save the rows the person changed, all or nothing; Conflict (nothing saved) when one moved on.
+
+    Rows left as the page showed them are not written, so saving the page never overwrites what a
+    colleague saved meanwhile on another goal or policy.
+    """
+    goals = [row for row in goals if row.touched]
+    policies = [row for row in policies if row.touched]
+    try:
+        return _write_evaluations(user, fiscal_year, goals, policies)
+    except IntegrityError:
+        # Two first saves of the same row at once: the other one's insert won.
+        raise _evaluations_conflict(_stale_rows(fiscal_year, goals, policies)) from None
+
+
+@transaction.atomic
+def _write_evaluations(user, fiscal_year: int, goals, policies) -> int:
+    written, stale = 0, []
+    for row in goals:
+        current = (
+            GoalEvaluation.objects.select_for_update().filter(goal=row.goal, fiscal_year=fiscal_year).first()
+        )
+        if _evaluation_stale(row, current):
+            stale.append(row.goal)
+        elif current is None or current.text != row.text:
+            evaluation = current or GoalEvaluation(goal=row.goal, fiscal_year=fiscal_year)
+            evaluation.text, evaluation.updated_by = row.text, user
+            _save_with_history(evaluation, user=user, reason=_("総合評価の保存"))
+            written += 1
+    for row in policies:
+        current = (
+            PolicyDirection.objects.select_for_update()
+            .filter(policy=row.policy, fiscal_year=fiscal_year)
+            .first()
+        )
+        if _direction_stale(row, current):
+            stale.append(row.policy)
+        elif current is None or (current.direction, current.note) != (row.direction, row.note):
+            direction = current or PolicyDirection(policy=row.policy, fiscal_year=fiscal_year)
+            direction.direction, direction.note, direction.updated_by = row.direction, row.note, user
+            _save_with_history(direction, user=user, reason=_("施策の方向性の保存"))
+            written += 1
+    if stale:
+        raise _evaluations_conflict(stale)
+    return written
