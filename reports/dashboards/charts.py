@@ -3,18 +3,24 @@
 The page draws them with static/js/charts.js and the vendored plotly.js basic bundle (scatter and bar
 only). Every figure's numbers are also shown in a data table next to it, so the chart is never the only
 way to read them; hover texts use the same formatting as the tables (lib.numbers.format_decimal).
+
+Plotly reads a subset of HTML in every text it draws (<a href>, <b>, <br>, <span style>…). Whatever comes
+from stored data (a unit, a band's label or name, a row label) goes through `plain`, so it is drawn as the
+characters typed, never as a link or bold; only the markup written here (the <br> of a year tick) is
+markup. Colours come from `grade_colour`, which only ever gives #rrggbb.
 """
 
+import html
 import json
+import re
 from collections.abc import Sequence
 
 import plotly.io as pio
 from django.utils.translation import gettext as _
 
-from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.rules.evaluation import Evaluation, Rollup
-from kpis.rules.scale import Scale
-from lib.colours import INK
+from kpis.rules.scale import DEFAULT_GRADES, NEUTRAL_COLOUR, Scale
+from lib.colours import INK, text_colour_on
 from lib.fiscal import wareki
 from lib.numbers import format_decimal
 
@@ -48,10 +54,28 @@ CONFIG = {
 }
 
 
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_DEFAULT_COLOURS = {grade.label: grade.colour for grade in DEFAULT_GRADES}
+
+
+def plain(text) -> str:
+    """Text that Plotly draws as typed: its markup characters as entities, which Plotly shows literally."""
+    return html.escape(str(text), quote=False)
+
+
+def grade_colour(scale: Scale, label: str) -> str:
+    """The band's #rrggbb colour; a stored colour that is not one (`red;}*{`) gives the default scale's
+    colour for that label, or the neutral grey."""
+    colour = scale.colour_of(label)
+    if HEX_COLOUR.fullmatch(colour or ""):
+        return colour
+    return _DEFAULT_COLOURS.get(label, NEUTRAL_COLOUR)
+
+
 def grade_text(scale: Scale, label: str) -> str:
-    """「A 順調」: the letter and its name, as every legend and hover shows a grade."""
+    """「A 順調」: the letter and its name, as every legend and hover shows a grade (as plain text)."""
     name = scale.name_of(label)
-    return f"{label} {name}" if name else label
+    return plain(f"{label} {name}" if name else label)
 
 
 def year_tick(year: int) -> str:
@@ -88,7 +112,7 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
     """Baseline, the expected path, the actuals (coloured by grade) and the target, by fiscal year."""
     indicator = evaluation.indicator
     places = indicator.decimal_places
-    unit = indicator.unit
+    unit = plain(indicator.unit or "")
     b, t = indicator.baseline_year, indicator.target_year
     axis_years = sorted({*years, *(y for y in (b, t) if y is not None)})
     ticks = [year_tick(y) for y in axis_years]
@@ -130,10 +154,10 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
                 line={"color": INK, "width": 2},
                 marker={
                     "size": 12 if not compact else 9,
-                    "color": [scale.colour_of(r.grade) for _y, r in points],
+                    "color": [grade_colour(scale, r.grade) for _y, r in points],
                     "line": {"color": INK, "width": 1},
                 },
-                text=[r.grade for _y, r in points],
+                text=[plain(r.grade) for _y, r in points],
                 textposition="top center",
                 hovertext=[
                     f"{compared_label} {shown(r.compared)}<br>"
@@ -205,24 +229,29 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
 
 def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dict:
     """Horizontal stacked bars: how many indicators reached each grade, one bar per row label."""
-    labels = [label for label, _rollup in rows]
+    labels = [plain(label) for label, _rollup in rows]
     figure = {"data": [], "layout": {}}
     for grade in scale.labels:
         counts = [rollup.counts.get(grade, 0) for _label, rollup in rows]
-        colour = scale.colour_of(grade)
+        colour = grade_colour(scale, grade)
+        name = grade_text(scale, grade)
         figure["data"].append(
             dict(
                 type="bar",
                 y=labels,
                 x=counts,
                 orientation="h",
-                name=grade_text(scale, grade if grade != NOT_EVALUABLE else NOT_EVALUABLE),
+                name=name,
                 marker={"color": colour, "line": {"color": "#ffffff", "width": 1}},
                 text=[str(c) if c else "" for c in counts],
                 textposition="inside",
                 insidetextanchor="middle",
-                textfont={"color": scale.text_colour_of(grade)},
-                hovertemplate="%{y}<br>" + grade_text(scale, grade) + "：%{x}<extra></extra>",
+                textfont={"color": text_colour_on(colour)},
+                # Hover texts, not a hovertemplate: a template would read "%{…}" in a stored name.
+                hovertext=[
+                    f"{label}<br>{name}：{count}" for label, count in zip(labels, counts, strict=True)
+                ],
+                hoverinfo="text",
             )
         )
     figure["layout"] = _layout(

@@ -16,6 +16,7 @@ from kpis.models import ActualValue, Indicator, Kind, Submission
 from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_indicator, rollup
 from kpis.rules.scale import Scale
+from lib.colours import text_colour_on
 from lib.templatetags.figures import grade_class
 from reports.dashboards import charts
 
@@ -111,13 +112,16 @@ def change_counts(changes: list[GradeChange]) -> tuple[int, int]:
 
 
 def grade_css(scale: Scale | None) -> str:
-    """The grade badges' classes (lib.templatetags.figures.grade_badge) in the scale's colours."""
+    """The grade badges' classes (lib.templatetags.figures.grade_badge) in the scale's colours.
+
+    Only #rrggbb colours are written (charts.grade_colour) and class names are letters and hex digits
+    (grade_class), so a stored value can never add or end a CSS rule.
+    """
     lines = []
     for label in scale.labels if scale else []:
         css = grade_class(label)
-        lines.append(
-            f".grade-{css} {{ background: {scale.colour_of(label)}; color: {scale.text_colour_of(label)}; }}"
-        )
+        colour = charts.grade_colour(scale, label)
+        lines.append(f".grade-{css} {{ background: {colour}; color: {text_colour_on(colour)}; }}")
     return "\n".join(lines) + "\n"
 
 

@@ -110,3 +110,66 @@ def test_the_vendored_plotly_is_the_version_plotly_py_was_built_for():
     assert f"v{get_plotlyjs_version()}" in head
     assert (folder / "LICENSE").exists()
     assert get_plotlyjs_version() in (folder / "README.md").read_text(encoding="utf-8")
+
+
+LINK = '<a href="//evil.example">u</a>'
+BOLD = "<b>概ね</b>順調"
+
+
+def every_text(node):
+    """Every string in a figure, with the key it sits under."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            for found_key, text in every_text(value):
+                yield found_key or key, text
+    elif isinstance(node, list):
+        for item in node:
+            yield from every_text(item)
+    elif isinstance(node, str):
+        yield None, node
+
+
+def assert_no_markup_but_line_breaks(figure):
+    for key, text in every_text({"data": figure["data"], "layout": figure["layout"]}):
+        assert "<" not in text.replace("<br>", ""), (key, text)
+        assert "%{" not in text, (key, text)  # no hovertemplate reads stored text
+
+
+def test_markup_in_a_unit_or_a_band_name_is_drawn_as_plain_text(plan, figures):
+    Indicator.objects.filter(code="G1-KGI1").update(unit=LINK)
+    GradeBand.objects.filter(strategy=plan, label="B+").update(name=BOLD)
+    scale = scale_for(plan)
+    evaluation = evaluate_all(Indicator.objects.filter(code="G1-KGI1").with_figures(), plan, scale=scale)[0]
+    for compact in (False, True):
+        trend = charts.trend_figure(evaluation, scale, plan.plan_years, compact=compact)
+        assert_no_markup_but_line_breaks(trend)
+    trend = charts.trend_figure(evaluation, scale, plan.plan_years)
+    assert trend["layout"]["yaxis"]["title"]["text"] == '&lt;a href="//evil.example"&gt;u&lt;/a&gt;'
+    actual = next(t for t in trend["data"] if t["name"] == "実績値")
+    assert "&lt;b&gt;概ね&lt;/b&gt;順調" in actual["hovertext"][0]
+    assert "u&lt;/a&gt;" in next(t for t in trend["data"] if t["name"] == "基準値")["hovertext"][0]
+    bars = charts.distribution_figure([("<i>G1</i>", rollup([evaluation], 2025, scale))], scale)
+    assert_no_markup_but_line_breaks(bars)
+    assert [t["name"] for t in bars["data"]][1] == "B+ &lt;b&gt;概ね&lt;/b&gt;順調"
+    assert bars["data"][1]["hovertext"] == ["&lt;i&gt;G1&lt;/i&gt;<br>B+ &lt;b&gt;概ね&lt;/b&gt;順調：1"]
+
+
+def test_the_public_pages_charts_carry_no_markup_from_the_data(client, plan, figures, settings):
+    settings.PUBLIC_DASHBOARDS = True
+    Indicator.objects.filter(code="G1-KGI1").update(unit=LINK)
+    GradeBand.objects.filter(strategy=plan, label="B+").update(name=BOLD, label="<b>")
+    for url in CHART_PAGES:
+        blocks = json_blocks(client.get(url).content.decode())
+        assert blocks
+        for figure in blocks.values():
+            assert_no_markup_but_line_breaks(figure)
+
+
+@pytest.mark.parametrize("stored", ["red;}*{", "red", "#12345", "#12 456", "#12345g"])
+def test_a_grade_colour_that_is_not_rrggbb_falls_back_to_the_default_scale(plan, stored):
+    GradeBand.objects.filter(strategy=plan, label="B+").update(colour=stored)
+    scale = scale_for(plan)
+    assert charts.grade_colour(scale, "B+") == "#2f6fb3"  # the default scale's B+
+    assert charts.grade_colour(scale, "A") == "#1a7f37"
+    bars = charts.distribution_figure([("G1", rollup([], 2025, scale))], scale)
+    assert bars["data"][1]["marker"]["color"] == "#2f6fb3"
