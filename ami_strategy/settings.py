@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kpis",
     "reviews",
     "reports",
+    "office",
     "maintenance",
 ]
 
@@ -215,12 +216,44 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 
+# Error pages (templates/400.html … 500.html): see lib/error_pages.py and the handlers in ami_strategy/urls.py.
+CSRF_FAILURE_VIEW = "lib.error_pages.csrf_failure"
+
+# The server's log: import audit lines (ami_strategy.imports), refused access (ami_strategy.access), Django's
+# security events, failed and locked-out logins (axes) and server errors with their traceback. They go to
+# standard error, which gunicorn under systemd sends to the journal; LOG_FILE also writes them to a file,
+# reopened when logrotate moves it (safe with several gunicorn workers). See docs/operations.md.
+LOG_FILE = os.getenv("LOG_FILE", "")
+LOG_LEVEL = os.getenv("LOG_LEVEL", "INFO").upper()
+_LOG_HANDLERS = ["console", "file"] if LOG_FILE else ["console"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},  # standard error
+        **(
+            {
+                "file": {
+                    "class": "logging.handlers.WatchedFileHandler",
+                    "filename": LOG_FILE,
+                    "encoding": "utf-8",
+                    "formatter": "plain",
+                }
+            }
+            if LOG_FILE
+            else {}
+        ),
+    },
+    # The root logger has no handler, so the app's loggers may propagate (tests read them there); Django's
+    # stop here, or its own console handler would print them twice under DEBUG.
     "loggers": {
-        "django.security": {"handlers": ["console"], "level": "WARNING"},
-        "ami_strategy.access": {"handlers": ["console"], "level": "WARNING"},
+        # ami_strategy.imports and ami_strategy.access (and any later ami_strategy.* logger).
+        "ami_strategy": {"handlers": _LOG_HANDLERS, "level": LOG_LEVEL},
+        "axes": {"handlers": _LOG_HANDLERS, "level": LOG_LEVEL},
+        "axes.apps": {"level": "WARNING"},  # not its start-up banner on every command
+        "django.security": {"handlers": _LOG_HANDLERS, "level": "WARNING", "propagate": False},
+        # 5xx with their traceback; 4xx are answers, not errors, and stay out of the log.
+        "django.request": {"handlers": _LOG_HANDLERS, "level": "ERROR", "propagate": False},
     },
 }
