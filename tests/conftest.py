@@ -21,6 +21,17 @@ def _login_throttle_off(settings):
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in Japanese: a request in English leaves English active in the thread after it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def plan(db):
     """The real 第３期 plan, loaded from its fixture."""
