@@ -59,6 +59,9 @@ def _decimal(obj: dict, key: str, where: str) -> Decimal | None:
 class _Loader:
     def __init__(self):
         self.report = LoadReport()
+        # Rows this load created: completing them (a 【再掲】 link set after both policies exist) is not
+        # an update of anything stored before.
+        self.created_now: set[tuple[type, int]] = set()
 
     def sync(self, model, lookup: dict, text: dict, initial: dict | None = None, label: str = ""):
         """Create with text + initial values, or bring the text fields of an existing row in line."""
@@ -67,6 +70,7 @@ class _Loader:
             obj = model(**lookup, **text, **(initial or {}))
             obj.full_clean()
             obj.save()
+            self.created_now.add((model, obj.pk))
             self.report.created.append(label or str(obj))
             return obj
         changed = [name for name, value in text.items() if getattr(obj, name) != value]
@@ -210,7 +214,8 @@ class _Loader:
         if policy.reposted_from_id != original.pk:
             policy.reposted_from = original
             policy.save(update_fields=["reposted_from"])
-            self.report.updated.append(f"{policy.code}: reposted_from")
+            if (type(policy), policy.pk) not in self.created_now:
+                self.report.updated.append(f"{policy.code}: reposted_from")
         for order, k in enumerate(kpis, start=1):
             code = _require(k, "repost", where)
             indicator = self.indicators.get(code)

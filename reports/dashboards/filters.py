@@ -20,6 +20,7 @@ def _keep(queryset, name, value):
 
 
 class IndicatorFilter(django_filters.FilterSet):
+    # No empty choice: the list always shows the year the table is of (show_year).
     fy = django_filters.TypedChoiceFilter(label=_("年度"), coerce=int, method=_keep)
     goal = django_filters.ModelChoiceFilter(
         label=_("基本目標"), queryset=Goal.objects.none(), method="filter_goal", empty_label=_("すべて")
@@ -82,6 +83,17 @@ class IndicatorFilter(django_filters.FilterSet):
 
     def year(self, default: int) -> int:
         return self.form.cleaned_data.get("fy") or default if self.is_bound else default
+
+    def show_year(self, year: int) -> None:
+        """Make the 年度 list preselect the year the table shows, also when the request named none; the
+        next 絞り込む then keeps that year instead of falling back to another one."""
+        form = self.form
+        if not form.is_bound:
+            form.initial["fy"] = year
+        elif not form.data.get("fy"):
+            data = form.data.copy()
+            data["fy"] = str(year)
+            form.data = data
 
     def filter_rows(self, rows: list[dict]) -> list[dict]:
         grade = self.form.cleaned_data.get("grade") if self.is_bound else None

@@ -180,6 +180,7 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
         year = filterset.year(default=strategy.first_year)
     else:
         year = presenters.default_year(strategy, indicators, internal)
+    filterset.show_year(year)
     evaluations = presenters.evaluated(indicators, [year], scale, internal)
     rows = filterset.filter_rows(indicator_rows(evaluations, year, scale, internal)) if valid else []
     table = IndicatorTable(rows, internal=internal, year=year)

@@ -194,6 +194,15 @@ def test_loading_twice_changes_nothing(plan):
     assert Indicator.history.count() == 48
 
 
+def test_a_first_load_reports_only_additions(db):
+    """Completing a 【再掲】 link between two policies created by the same load is not an update."""
+    out = io.StringIO()
+    call_command("load_plan", stdout=out)
+    assert "更新 0 件" in out.getvalue()
+    assert "更新:" not in out.getvalue()
+    assert Policy.objects.filter(reposted_from__isnull=False).exists()
+
+
 def test_reloading_keeps_the_planning_offices_edits_to_numbers_and_units(plan):
     kpi = Indicator.objects.get(code="G1-M1-K3")
     kpi.baseline_value, kpi.baseline_year, kpi.unit = Decimal("120"), 2024, "名"

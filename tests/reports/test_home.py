@@ -61,3 +61,17 @@ def test_demo_accounts_exist_one_per_role_and_can_log_in(client, plan):
     assert "ami-demo-2025" in out.getvalue()
     for username in ("demo-planning", "demo-staff", "demo-council"):
         assert client.login(username=username, password="ami-demo-2025")
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_year_is_open_in_its_history_too(plan):
+    """The fiscal-year history shows FY2025 as 入力受付中, as the year itself is, and who opened it."""
+    from io import StringIO
+
+    from kpis.models import FiscalYear
+
+    call_command("load_demo", stdout=StringIO())
+    year = FiscalYear.objects.get(strategy=plan, year=2025)
+    latest = year.history.order_by("-history_date", "-history_id").first()
+    assert year.state == latest.state == FiscalYear.State.OPEN
+    assert latest.history_user.username == "demo-planning"

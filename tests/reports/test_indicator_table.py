@@ -125,3 +125,25 @@ def test_the_csv_follows_the_filters(council, graded):
 def test_the_page_offers_the_csv_link_with_the_current_filters(council, graded):
     html = council.get(URL, {"kind": "KGI", "page": 1}).content.decode()
     assert "kind=KGI&amp;export=csv" in html
+
+
+def _selected_year(response) -> str:
+    import re
+
+    select = re.search(r'<select name="fy"[^>]*>(.*?)</select>', response.content.decode(), re.S).group(1)
+    return re.findall(r'<option value="(\d+)"[^>]*selected', select)
+
+
+def test_the_year_list_preselects_the_year_shown_and_filtering_keeps_it(council, graded):
+    """Without ?fy= the table shows the latest year with figures; the list says so, and 絞り込む keeps it."""
+    set_actual("G2-M1-K1", 2026, 250)
+    first = council.get(URL)
+    assert first.context["year"] == 2026
+    assert _selected_year(first) == ["2026"]
+    # What the browser sends back when 絞り込む is pressed with another filter chosen.
+    goal = Goal.objects.get(code="G1")
+    again = council.get(URL, {"fy": _selected_year(first)[0], "goal": goal.pk})
+    assert again.context["year"] == 2026 and _selected_year(again) == ["2026"]
+    # A filter given without the year (an old bookmark) still shows, and selects, the year used.
+    bookmark = council.get(URL, {"goal": goal.pk})
+    assert _selected_year(bookmark) == [str(bookmark.context["year"])]

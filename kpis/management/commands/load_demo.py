@@ -159,7 +159,13 @@ class Command(BaseCommand):
             Submission.objects.update_or_create(
                 department=department, strategy=strategy, fiscal_year=2025, defaults={"state": state}
             )
-        FiscalYear.objects.filter(strategy=strategy, year=2025).update(state=FiscalYear.State.OPEN)
+        # Saved, not .update(): the year's history then says when and by whom it was opened.
+        year = FiscalYear.objects.get(strategy=strategy, year=2025)
+        if year.state != FiscalYear.State.OPEN:
+            year.state = FiscalYear.State.OPEN
+            year._history_user = planning
+            year._change_reason = "入力受付開始（デモデータ）"
+            year.save()
 
     @staticmethod
     def expected(indicator, strategy, year):
