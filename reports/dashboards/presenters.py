@@ -8,6 +8,7 @@ Outsiders' figures count only once approved (`internal` is False for them).
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -83,31 +84,41 @@ class GradeChange:
 
 
 def grade_changes(evaluations: list[Evaluation], year: int, scale: Scale) -> list[GradeChange]:
-    """Indicators whose grade differs from the previous plan year: improvements first."""
+    """Indicators whose grade differs from the previous plan year: improvements first, then falls, then
+    those not evaluable this year, and last those whose figure for this year is not entered yet
+    ("missing": nothing fell, the department has not answered)."""
     if not evaluations or year - 1 not in evaluations[0].results:
         return []
     rank = grade_rank(scale)
     changes = []
     for e in evaluations:
-        before, after = e.year(year - 1).grade, e.year(year).grade
-        if before == after:
+        before, now = e.year(year - 1), e.year(year)
+        if before.grade == now.grade:
             continue
-        if before == NOT_EVALUABLE:
+        if before.grade == NOT_EVALUABLE:
             direction = "new"
-        elif after == NOT_EVALUABLE:
+        elif now.actual is None:
+            direction = "missing"
+        elif now.grade == NOT_EVALUABLE:
             direction = "lost"
         else:
-            direction = "up" if rank[after] < rank[before] else "down"
-        changes.append(GradeChange(e, before, after, direction))
-    order = {"up": 0, "new": 1, "down": 2, "lost": 3}
+            direction = "up" if rank[now.grade] < rank[before.grade] else "down"
+        changes.append(GradeChange(e, before.grade, now.grade, direction))
+    order = {"up": 0, "new": 1, "down": 2, "lost": 3, "missing": 4}
     return sorted(changes, key=lambda c: order[c.direction])
 
 
-def change_counts(changes: list[GradeChange]) -> tuple[int, int]:
-    """(improved or newly evaluable, worsened or no longer evaluable)."""
-    return (
-        sum(c.direction in ("up", "new") for c in changes),
-        sum(c.direction in ("down", "lost") for c in changes),
+class ChangeCounts(NamedTuple):
+    up: int  # rose, or became evaluable
+    down: int  # a grade that really fell, or a figure entered that can no longer be evaluated
+    missing: int  # this year's figure not entered yet: not a fall
+
+
+def change_counts(changes: list[GradeChange]) -> ChangeCounts:
+    return ChangeCounts(
+        up=sum(c.direction in ("up", "new") for c in changes),
+        down=sum(c.direction in ("down", "lost") for c in changes),
+        missing=sum(c.direction == "missing" for c in changes),
     )
 
 

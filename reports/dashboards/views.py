@@ -57,7 +57,6 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     rows, total = presenters.goal_distribution(goals, presenters.of_kind(evaluations, Kind.KPI), year, scale)
     changes = presenters.grade_changes(evaluations, year, scale)
-    changes_up, changes_down = presenters.change_counts(changes)
     context = {
         "strategy": strategy,
         "internal": internal,
@@ -70,8 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "distribution_total": total,
         "distribution_chart": charts.distribution_figure(rows, scale),
         "changes": changes,
-        "changes_up": changes_up,
-        "changes_down": changes_down,
+        "change_counts": presenters.change_counts(changes),
         "indicator_count": len(evaluations),
     }
     return render(request, "dashboards/home.html", context, status=status)

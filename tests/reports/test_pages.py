@@ -79,6 +79,24 @@ def test_the_overview_lists_grades_that_changed_since_the_previous_year(client_a
     assert "↓ 低下" in html
 
 
+def test_a_figure_not_entered_yet_is_not_counted_as_a_fall(client_as, figures):
+    """FY2026: one grade really fell; the KGIs graded in 2025 without a 2026 figure are 未入力, apart."""
+    set_actual("G1-KGI1", 2026, 100000)  # far below E(2026): C, a real fall
+    response = client_as("planning").get("/?fy=2026")
+    html = response.content.decode()
+    by_code = {c.evaluation.indicator.code: c.direction for c in response.context["changes"]}
+    assert by_code["G1-KGI1"] == "down"
+    missing = [code for code, direction in by_code.items() if direction == "missing"]
+    assert missing, "the 2025 figures without a 2026 figure are listed as not entered"
+    counts = response.context["change_counts"]
+    assert (counts.down, counts.missing) == (1, len(missing))
+    assert "下がった（評価できなくなった）指標は1件" in html
+    assert f"ほかに{len(missing)}件の指標は2026年度（令和8年度）の実績がまだ入力されていない" in html
+    # Listed after every real change, marked 未入力, never 低下.
+    directions = [c.direction for c in response.context["changes"]]
+    assert directions[-len(missing) :] == ["missing"] * len(missing)
+
+
 def test_the_first_plan_year_has_no_previous_year_to_compare(client_as, figures):
     html = client_as("council").get("/?fy=2025").content.decode()
     assert "前年度との比較はありません" in html
