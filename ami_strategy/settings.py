@@ -257,3 +257,26 @@ LOGGING = {
         "django.request": {"handlers": _LOG_HANDLERS, "level": "ERROR", "propagate": False},
     },
 }
+
+# --- Mail (reminders, 提出・差戻し notices) --------------------------------------------------------------
+# Through the town's SMTP relay (an LGWAN mail server: docs/operations.md). Without EMAIL_HOST, mails go
+# to the console under DEBUG (make run); in production they go to the SMTP server on localhost. Set
+# EMAIL_BACKEND to django.core.mail.backends.filebased.EmailBackend (with EMAIL_FILE_PATH) to keep files.
+EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+EMAIL_PORT = int(os.getenv("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "0")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", "0")
+EMAIL_TIMEOUT = int(os.getenv("EMAIL_TIMEOUT", "30"))
+EMAIL_SUBJECT_PREFIX = os.getenv("EMAIL_SUBJECT_PREFIX", "[阿見町 総合戦略KPI] ")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "kpi-noreply@localhost")
+EMAIL_FILE_PATH = os.getenv("EMAIL_FILE_PATH", str(BASE_DIR / "sent-mail"))
+EMAIL_BACKEND = os.getenv(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST or not DEBUG
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# The site's address in mails (links to the entry and review pages), e.g. https://kpi.town.ami.lg.jp
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

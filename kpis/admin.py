@@ -12,7 +12,17 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from goals.admin_base import ReasonRequiredAdmin
-from kpis.models import ActualValue, ExpectedValue, FiscalYear, GradeBand, Indicator, Placement, Submission
+from kpis.models import (
+    ActualValue,
+    CycleSettings,
+    ExpectedValue,
+    FiscalYear,
+    GradeBand,
+    Indicator,
+    Placement,
+    SentMail,
+    Submission,
+)
 from lib.fiscal import fiscal_year_label
 
 LOCKED_MESSAGE = _(
@@ -143,7 +153,7 @@ class GradeBandAdmin(ReasonRequiredAdmin):
 class FiscalYearAdmin(ReasonRequiredAdmin):
     """Read-only: a year opens, closes, locks and reopens on /fiscal-years/, where the rules are."""
 
-    list_display = ["year", "state", "strategy"]
+    list_display = ["year", "state", "deadline", "strategy"]
     search_fields = ["year"]
 
     def has_add_permission(self, request):
@@ -161,3 +171,26 @@ class PlacementAdmin(ReasonRequiredAdmin):
     list_display = ["policy", "indicator", "is_repost"]
     search_fields = ["policy__code", "indicator__code", "indicator__name"]
     list_select_related = ["policy", "indicator"]
+
+
+@admin.register(CycleSettings)
+class CycleSettingsAdmin(ReasonRequiredAdmin):
+    list_display = ["strategy", "reminder_days", "ratio", "warn_grades", "show_triangle"]
+
+
+@admin.register(SentMail)
+class SentMailAdmin(admin.ModelAdmin):
+    """The log of mails sent: read-only, as the daily run and the notices wrote it."""
+
+    list_display = ["sent_at", "kind", "address", "subject"]
+    list_filter = ["kind"]
+    search_fields = ["address", "subject", "event"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -125,6 +125,15 @@ class Indicator(models.Model):
     def get_absolute_url(self):
         return reverse("dashboards:indicator", args=[self.code])
 
+    @property
+    def shown_places(self) -> int:
+        """Decimals to show a computed figure with (an expected value 63.333…): the indicator's setting,
+        else as many as its baseline and target are written with (13.33人 would be a figure nobody typed)."""
+        if self.decimal_places is not None:
+            return self.decimal_places
+        written = [v for v in (self.baseline_value, self.target_value) if v is not None]
+        return max((max(0, -v.normalize().as_tuple().exponent) for v in written), default=0)
+
 
 class Placement(models.Model):
     """Where an indicator stands under a policy; a 【再掲】 policy shows the same indicator again."""
@@ -206,6 +215,8 @@ class FiscalYear(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="fiscal_years")
     year = fiscal_year_field(_("年度"))
     state = models.CharField(_("状態"), max_length=10, choices=State.choices, default=State.NOT_OPEN)
+    # 締切日: set when the year is opened; the last day departments are asked to submit by.
+    deadline = models.DateField(_("締切日"), null=True, blank=True)
     history = HistoricalRecords()
 
     objects = FiscalYearQuerySet.as_manager()
@@ -300,3 +311,118 @@ class Submission(models.Model):
 
     def __str__(self):
         return f"{self.department} {self.fiscal_year}: {self.get_state_display()}"
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("、", ",").replace("，", ",").split(",") if part.strip()]
+
+
+class CycleSettings(models.Model):
+    """The planning office's settings of a strategy's yearly cycle: reminders and plausibility checks.
+
+    A strategy without a stored row uses the defaults (CycleSettings.of(strategy) returns them unsaved).
+    """
+
+    strategy = models.OneToOneField(Strategy, on_delete=models.CASCADE, related_name="cycle_settings")
+    reminder_days = models.CharField(
+        _("締切前に督促する日（何日前、カンマ区切り）"),
+        max_length=50,
+        default="7,1",
+        validators=[
+            RegexValidator(
+                r"^\s*\d{1,2}(\s*[,、，]\s*\d{1,2})*\s*\Z",
+                _("「7,1」のように数字をカンマで区切って入力してください。"),
+            )
+        ],
+    )
+    ratio = models.DecimalField(
+        _("期待値・前年度実績との差の警告（倍）"),
+        max_digits=5,
+        decimal_places=2,
+        default=3,
+        help_text=_("3 なら、期待値や前年度実績の3倍を超える値、3分の1未満の値に警告します。"),
+    )
+    warn_sign_change = models.BooleanField(_("符号が変わった値に警告する"), default=True)
+    count_units = models.CharField(
+        _("負にならない単位（カンマ区切り）"),
+        max_length=200,
+        default="人,件,回,校,冊,千人,円,g",
+        blank=True,
+        **TEXT,
+    )
+    percent_units = models.CharField(
+        _("割合の単位（100を超えると警告、カンマ区切り）"), max_length=50, default="％,%", blank=True, **TEXT
+    )
+    warn_grades = models.CharField(
+        _("警告する評価（カンマ区切り）"), max_length=50, default="C", blank=True, **TEXT
+    )
+    show_triangle = models.BooleanField(
+        _("負の値を「△」で表示する"),
+        default=False,
+        help_text=_("町の印刷物と同じく、負の値を「△3」のように表示します（日本語の画面と帳票）。"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("年次サイクルの設定")
+        verbose_name_plural = _("年次サイクルの設定")
+
+    def __str__(self):
+        return f"{self.strategy}"
+
+    @classmethod
+    def of(cls, strategy: Strategy) -> "CycleSettings":
+        return cls.objects.filter(strategy=strategy).first() or cls(strategy=strategy)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.ratio is not None and self.ratio <= 1:
+            raise ValidationError({"ratio": _("1より大きい倍率を入力してください。")})
+
+    @property
+    def reminder_day_list(self) -> list[int]:
+        return sorted({int(day) for day in _split(self.reminder_days)}, reverse=True)
+
+    def thresholds(self):
+        from kpis.rules.plausibility import Thresholds
+
+        return Thresholds(
+            ratio=self.ratio,
+            sign_change=self.warn_sign_change,
+            count_units=frozenset(_split(self.count_units)),
+            percent_units=frozenset(_split(self.percent_units)),
+            warn_grades=frozenset(_split(self.warn_grades)),
+        )
+
+
+class SentMail(models.Model):
+    """A reminder or notice mailed by the yearly cycle: who got what, when; never sent twice per event.
+
+    `event` names what the mail was about (e.g. deadline-7:2025:kodomo, returned:<submission>:<history>):
+    one row per recipient and event, so a daily run sends each reminder once.
+    """
+
+    class Kind(models.TextChoices):
+        BEFORE_DEADLINE = "before", _("締切前の督促")
+        AFTER_DEADLINE = "after", _("締切後の督促")
+        RETURNED = "returned", _("差戻しのお知らせ")
+        SUBMITTED = "submitted", _("提出のお知らせ")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("宛先")
+    )
+    address = models.EmailField(_("メールアドレス"))
+    kind = models.CharField(_("種類"), max_length=10, choices=Kind.choices)
+    event = models.CharField(_("事象"), max_length=120)
+    subject = models.CharField(_("件名"), max_length=200)
+    sent_at = models.DateTimeField(_("送信日時"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("送信したメール")
+        verbose_name_plural = _("送信したメール")
+        ordering = ["-sent_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "event"], name="sent_mail_once")]
+
+    def __str__(self):
+        return f"{self.sent_at:%Y-%m-%d} {self.address} {self.subject}"

@@ -72,3 +72,38 @@ def parse_fiscal_year(text) -> int:
             raise ValueError(_("西暦と和暦が一致しません: %(text)s") % {"text": text})
         return int(groups["year"]) if groups.get("year") else from_era
     raise ValueError(_("年度として読めません（例: 2025、令和7年度）: %(text)s") % {"text": text})
+
+
+_ERA_FIRST_DAYS = [(datetime.date(2019, 5, 1), "令和"), (datetime.date(1989, 1, 8), "平成")]
+
+
+def wareki_date(day: datetime.date) -> str:
+    """令和8年7月31日 (元年 for an era's first calendar year), the day as towns print it."""
+    for first_day, name in _ERA_FIRST_DAYS:
+        # An era's first calendar year is 元年, the year it began in (令和元年 = 2019 from 1 May).
+        if day >= first_day:
+            n = day.year - first_day.year + 1
+            return f"{name}{'元' if n == 1 else n}年{day.month}月{day.day}日"
+    raise ValueError(f"{day} is before 平成")
+
+
+def date_label(day: datetime.date) -> str:
+    """2026年7月31日（令和8年7月31日）, or 31 July 2026 in English: a day in both calendars."""
+    # xgettext:no-python-format
+    return _("%(year)s年%(month)s月%(day)s日（%(wareki)s）") % {
+        "year": day.year,
+        "month": day.month,
+        "day": day.day,
+        "wareki": wareki_date(day),
+        "month_en": day.strftime("%B"),
+    }
+
+
+def deadline_countdown(deadline: datetime.date, today: datetime.date) -> str:
+    """締切まであと5日 / 本日が締切です / 締切を3日過ぎています."""
+    days = (deadline - today).days
+    if days > 0:
+        return _("締切まであと%(days)s日") % {"days": days}
+    if days == 0:
+        return _("本日が締切です")
+    return _("締切を%(days)s日過ぎています") % {"days": -days}

@@ -5,7 +5,7 @@ from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import Department
-from kpis.models import GradeBand
+from kpis.models import CycleSettings, GradeBand
 from lib.forms import TextField
 from office import audit
 from office.services import ROLE_LABELS
@@ -133,3 +133,21 @@ class RolesForm(forms.Form):
         help_text=_("担当課職員は、所属する担当課の指標だけを入力できます。"),
     )
     reason = reason_field()
+
+
+class CycleSettingsForm(forms.ModelForm):
+    """Reminders and plausibility thresholds of a strategy's yearly cycle."""
+
+    reason = reason_field()
+
+    class Meta:
+        model = CycleSettings
+        fields = [
+            "reminder_days",
+            "ratio",
+            "warn_sign_change",
+            "count_units",
+            "percent_units",
+            "warn_grades",
+            "show_triangle",
+        ]

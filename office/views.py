@@ -13,9 +13,9 @@ from django.views.decorators.http import require_http_methods
 from accounts import access
 from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
-from kpis.models import FiscalYear, GradeBand
+from kpis.models import CycleSettings, FiscalYear, GradeBand
 from office import audit, services
-from office.forms import AuditFilterForm, GradeBandFormSet, ReasonForm, RolesForm
+from office.forms import AuditFilterForm, CycleSettingsForm, GradeBandFormSet, ReasonForm, RolesForm
 
 PER_PAGE = 50
 
@@ -153,3 +153,28 @@ def _save_roles(request, person: User, form: RolesForm) -> bool:
     else:
         messages.info(request, _("%(name)sさんの役割と所属に変更はありませんでした。") % {"name": name})
     return True
+
+
+# --- The yearly cycle's settings ---------------------------------------------------------------------
+
+
+@access.require(access.is_planning, "cycle settings")
+@require_http_methods(["GET", "HEAD", "POST"])
+def cycle_settings(request: HttpRequest) -> HttpResponse:
+    strategy = _strategy(request)
+    current = CycleSettings.of(strategy)
+    status = 200
+    if request.method == "POST":
+        form = CycleSettingsForm(request.POST, instance=current)
+        if form.is_valid():
+            settings_ = form.save(commit=False)
+            settings_._history_user = request.user
+            settings_._change_reason = form.cleaned_data["reason"].strip()[:100]
+            settings_.save()
+            messages.success(request, _("年次サイクルの設定を保存しました。"))
+            return redirect(request.get_full_path())
+        status = 400
+    else:
+        form = CycleSettingsForm(instance=current)
+    context = {"strategy": strategy, "strategies": Strategy.objects.all(), "form": form}
+    return render(request, "office/cycle_settings.html", context, status=status)

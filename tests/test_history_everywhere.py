@@ -12,7 +12,15 @@ from simple_history.models import HistoricalChanges
 
 from goals.admin_base import ReasonRequiredAdmin
 from goals.models import Department, Goal, Policy, Strategy
-from kpis.models import ActualValue, ExpectedValue, FiscalYear, GradeBand, Indicator, Submission
+from kpis.models import (
+    ActualValue,
+    CycleSettings,
+    ExpectedValue,
+    FiscalYear,
+    GradeBand,
+    Indicator,
+    Submission,
+)
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
 from tests.support.admin_forms import form_data
 from tests.support.entry import set_year_state
@@ -28,6 +36,7 @@ UNTRACKED = {
     "axes.accessattemptexpiration": "the throttle's lockout expiry",
     "axes.accesslog": "sign-ins, written by the login throttle",
     "axes.accessfailurelog": "failed sign-ins, written by the login throttle",
+    "kpis.sentmail": "the log of mails sent, written once per mail and never edited",
 }
 
 
@@ -79,6 +88,7 @@ def everything(plan, users, departments):
         fiscal_year=2025,
         direction="continue",
     )
+    CycleSettings.objects.create(strategy=plan)
     return users
 
 

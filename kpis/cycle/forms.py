@@ -154,6 +154,20 @@ class FiscalYearStateForm(forms.Form):
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    deadline = forms.DateField(
+        label=_("締切日"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    # 確定（ロック）is done on the second step only, after the checklist was shown.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class DeadlineForm(forms.Form):
+    """The planning office moves the 締切日 of a year already open (an extension)."""
+
+    year = fiscal_year_form_field(widget=forms.HiddenInput)
+    deadline = forms.DateField(
+        label=_("締切日"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class IndicatorForm(forms.Form):

@@ -1,17 +1,17 @@
 """The table of a department's indicators shared by the entry and review screens."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from accounts import access
-from kpis.cycle import services
+from kpis.cycle import checks, services
 from kpis.cycle.forms import EntryRowForm
 from kpis.models import ActualValue, Indicator, NextStep
 from kpis.rules.achievement import YearResult
-from kpis.rules.evaluation import Evaluation, evaluate_all, scale_for
+from kpis.rules.evaluation import evaluate_all, scale_for
 from lib.numbers import MISSING, format_decimal
 
 
@@ -28,6 +28,12 @@ class Row:
     grade_name: str
     form: EntryRowForm | None = None
     conflict: services.Conflict | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def explained(self) -> bool:
+        """A warned figure carries a word of explanation (要因分析 or 備考)."""
+        return bool(self.actual and (self.actual.cause_analysis.strip() or self.actual.note.strip()))
 
     def conflict_lines(self) -> list[tuple[str, str, str]]:
         """(field, stored, typed) for each field where the stored row and this person's input differ."""
@@ -57,13 +63,14 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
     """
     indicators = list(Indicator.objects.with_figures().of_strategy(strategy).filter(department=department))
     scale = scale_for(strategy)
+    thresholds = checks.thresholds_of(strategy)
     evaluations = evaluate_all(indicators, strategy, scale=scale)
     records = [e.record(year) for e in evaluations]
     names = _entered_by_names(records)
     conflict_of = {c.typed.indicator.pk: c for c in conflicts}
     rows = []
     for indicator, evaluation, actual in zip(indicators, evaluations, records, strict=True):
-        previous, previous_is_baseline = _previous(indicator, evaluation, year)
+        previous, previous_is_baseline = checks.previous(indicator, evaluation, year)
         result = evaluation.year(year)
         row = Row(
             indicator=indicator,
@@ -75,6 +82,7 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
             entered_by=names.get(actual.entered_by_id, "") if actual else "",
             conflict=conflict_of.get(indicator.pk),
         )
+        row.warnings = checks.warning_texts(indicator, result, previous, row.grade_name, thresholds)
         if editable and access.can_edit_actual(user, actual):
             row_data = _to_answer(data, row.conflict) if conflicts else data
             row.form = EntryRowForm(row_data, indicator=indicator, initial=EntryRowForm.initial_for(actual))
@@ -112,11 +120,3 @@ def _shown_content(row) -> tuple[str, str, str, str]:
         row.cause_analysis or MISSING,
         str(next_step) or MISSING,
     )
-
-
-def _previous(indicator: Indicator, evaluation: Evaluation, year: int) -> tuple[Decimal | None, bool]:
-    """Last year's figure, or the baseline when the baseline year is last year: (value, is_baseline)."""
-    if indicator.baseline_year == year - 1:
-        return indicator.baseline_value, True
-    record = evaluation.record(year - 1)
-    return (record.value if record else None), False

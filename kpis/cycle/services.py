@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from goals.models import Department, Strategy
+from kpis.cycle import checks, notify
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, Submission
 from lib.numbers import format_decimal
 from lib.text import clean_text
@@ -82,7 +83,7 @@ def _locked_year(strategy: Strategy, year: int) -> FiscalYear:
     return found
 
 
-def _check_seen(current, seen_state: str | None, what: str) -> None:
+def check_seen(current, seen_state: str | None, what: str) -> None:
     """The page showed another state than the one stored now: someone acted first."""
     if seen_state is not None and seen_state != current.state:
         raise StateChanged(
@@ -374,14 +375,15 @@ def submission_submit(*, user, submission: Submission, seen_state: str | None = 
     """提出 of the submission as stored now: every indicator needs a value; its figures go to review.
 
     StateChanged when the year is not open or the submission is already with the planning office (or no
-    longer in `seen_state`, the state the page showed); ValidationError naming the missing indicators.
+    longer in `seen_state`, the state the page showed); ValidationError naming the missing indicators, or
+    the figures with a plausibility warning (kpis.cycle.checks) that carry no 要因分析 or 備考.
     """
     year, current = _locked(submission)
     if year.state != FiscalYear.State.OPEN:
         raise StateChanged(
             _("年度が「%(state)s」のため提出できません。") % {"state": year.get_state_display()}
         )
-    _check_seen(current, seen_state, _("この提出"))
+    check_seen(current, seen_state, _("この提出"))
     if current.state in (Submission.State.SUBMITTED, Submission.State.APPROVED):
         raise StateChanged(_("この提出はすでに提出済みまたは承認済みです。"))
     missing = missing_indicators(current)
@@ -391,12 +393,18 @@ def submission_submit(*, user, submission: Submission, seen_state: str | None = 
             % {"codes": "、".join(f"{i.code} {i.name}" for i in missing)},
             code="incomplete",
         )
+    unexplained = checks.unexplained_message(
+        checks.warned_indicators(current.strategy, current.fiscal_year, current.department)
+    )
+    if unexplained:
+        raise ValidationError(unexplained, code="unexplained")
     _set_status(
         _department_actuals(current), Status.SUBMITTED, user=user, reason=_("提出"), keep_approved=True
     )
     current.state = Submission.State.SUBMITTED
     current.submitted_by, current.submitted_at = user, timezone.now()
     _save_with_history(current, user=user, reason=_("提出"))
+    transaction.on_commit(lambda: notify.notice_submitted(current.pk))
     return current
 
 
@@ -407,7 +415,7 @@ def _reviewable(submission: Submission, seen_state: str | None) -> Submission:
         raise StateChanged(_("この年度は確定（ロック）されているため審査できません。"))
     if current.pk is None:
         raise StateChanged(_("まだ提出がありません。"))
-    _check_seen(current, seen_state, _("この提出"))
+    check_seen(current, seen_state, _("この提出"))
     return current
 
 
@@ -446,6 +454,7 @@ def submission_return(
     current.comment = comment
     current.reviewed_by, current.reviewed_at = user, timezone.now()
     _save_with_history(current, user=user, reason=_("差戻し：%(comment)s") % {"comment": comment})
+    transaction.on_commit(lambda: notify.notice_returned(current.pk))
     return current
 
 
@@ -479,23 +488,30 @@ def allowed_states(fiscal_year: FiscalYear) -> list[str]:
 
 @transaction.atomic
 def fiscal_year_set_state(
-    *, user, fiscal_year: FiscalYear, state: str, reason: str = "", seen_state: str | None = None
+    *,
+    user,
+    fiscal_year: FiscalYear,
+    state: str,
+    reason: str = "",
+    seen_state: str | None = None,
+    deadline: date | None = None,
 ) -> FiscalYear:
     """Open, close or lock the year as stored now; leaving a locked year needs a written reason, kept in its
-    history. StateChanged when the move is not allowed from the current state (or the page showed another
-    state, `seen_state`); ValidationError when the reason is missing.
+    history. Opening needs a 締切日 (`deadline`, or the one the year already has). StateChanged when the
+    move is not allowed from the current state (or the page showed another state, `seen_state`);
+    ValidationError when the reason or the deadline is missing or the deadline is not a sensible day.
     """
     try:
         with transaction.atomic():
-            return _set_year_state(user, fiscal_year, state, reason.strip(), seen_state)
+            return _set_year_state(user, fiscal_year, state, reason.strip(), seen_state, deadline)
     except IntegrityError:
         # Another planner stored the year's first row meanwhile: decide again, against it.
-        return _set_year_state(user, fiscal_year, state, reason.strip(), seen_state)
+        return _set_year_state(user, fiscal_year, state, reason.strip(), seen_state, deadline)
 
 
-def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen_state) -> FiscalYear:
+def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen_state, deadline):
     current = _locked_year(fiscal_year.strategy, fiscal_year.year)
-    _check_seen(current, seen_state, _("この年度"))
+    check_seen(current, seen_state, _("この年度"))
     if state not in _NEXT_STATES[current.state]:
         raise StateChanged(
             _("%(from)sから%(to)sには変更できません。")
@@ -503,6 +519,11 @@ def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen
         )
     if current.is_locked and not reason:
         raise ValidationError(_("確定した年度を再開するには理由を入力してください。"), code="reason")
+    if deadline is not None:
+        check_deadline(current.year, deadline)
+        current.deadline = deadline
+    if state == FiscalYear.State.OPEN and current.deadline is None:
+        raise ValidationError(_("入力受付を開始するには締切日を入力してください。"), code="deadline")
     default = {
         FiscalYear.State.OPEN: _("入力受付開始"),
         FiscalYear.State.CLOSED: _("入力締切"),
@@ -510,6 +531,35 @@ def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen
     }[state]
     current.state = state
     _save_with_history(current, user=user, reason=reason or default)
+    return current
+
+
+def check_deadline(year: int, deadline: date) -> None:
+    """A 締切日 falls after the fiscal year began and within three years of its end (typing 2062 for 2026)."""
+    first, last = date(year, 4, 1), date(year + 4, 3, 31)
+    if not first <= deadline <= last:
+        raise ValidationError(
+            _("締切日は%(first)sから%(last)sまでの日付で入力してください。")
+            % {"first": first.strftime("%Y/%m/%d"), "last": last.strftime("%Y/%m/%d")},
+            code="deadline",
+        )
+
+
+@transaction.atomic
+def fiscal_year_set_deadline(*, user, fiscal_year: FiscalYear, deadline: date) -> FiscalYear:
+    """Move the 締切日 of a year that is open or closed (an extension), with a history row."""
+    current = _locked_year(fiscal_year.strategy, fiscal_year.year)
+    if current.pk is None or current.state not in (FiscalYear.State.OPEN, FiscalYear.State.CLOSED):
+        raise StateChanged(
+            _("締切日を変更できるのは入力受付中または締切の年度だけです（現在：%(state)s）。")
+            % {"state": current.get_state_display()}
+        )
+    check_deadline(current.year, deadline)
+    if current.deadline != deadline:
+        current.deadline = deadline
+        _save_with_history(
+            current, user=user, reason=_("締切日の変更：%(day)s") % {"day": deadline.strftime("%Y/%m/%d")}
+        )
     return current
 
 

@@ -7,6 +7,7 @@ app_name = "cycle"
 urlpatterns = [
     path("entry/", entry.entry_index, name="entry_index"),
     path("entry/<int:fiscal_year>/", entry.entry, name="entry"),
+    path("entry/<int:fiscal_year>/submit/", entry.entry_submit, name="entry_submit"),
     path("review/", review.review_index, name="review_index"),
     path("review/<int:fiscal_year>/", review.review, name="review"),
     path(

@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
-from lib.fiscal import fiscal_year_label, wareki_with_seireki
+from lib.fiscal import date_label, deadline_countdown, fiscal_year_label, wareki_with_seireki
 from lib.numbers import MISSING, format_decimal
 
 register = template.Library()
@@ -15,6 +16,26 @@ register = template.Library()
 def fy(year) -> str:
     """2025 → 2025年度（令和7年度）."""
     return fiscal_year_label(int(year)) if year not in (None, "") else "−"
+
+
+@register.filter
+def day(value) -> str:
+    """A date in both calendars: 2026年7月31日（令和8年7月31日）."""
+    return date_label(value) if value else "−"
+
+
+@register.simple_tag
+def deadline_note(fiscal_year) -> str:
+    """「2026年7月31日（令和8年7月31日）（締切まであと5日）」 for a year with a deadline, else ""."""
+    if fiscal_year is None or not getattr(fiscal_year, "deadline", None):
+        return ""
+    overdue = fiscal_year.deadline < timezone.localdate()
+    return format_html(
+        '<span class="deadline{}">{}（{}）</span>',
+        " deadline-overdue" if overdue and fiscal_year.state == "open" else "",
+        date_label(fiscal_year.deadline),
+        deadline_countdown(fiscal_year.deadline, timezone.localdate()),
+    )
 
 
 @register.filter

@@ -20,7 +20,7 @@ from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Kind
 from kpis.rules.evaluation import rollup, scale_for
 from lib.csvsafe import csv_response
-from reports.dashboards import charts, presenters, queries
+from reports.dashboards import charts, presenters, queries, todo
 from reports.dashboards.filters import IndicatorFilter
 from reports.dashboards.forms import choose_year
 from reports.dashboards.tables import IndicatorTable, csv_rows, indicator_rows
@@ -71,6 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "changes": changes,
         "change_counts": presenters.change_counts(changes),
         "indicator_count": len(evaluations),
+        "todo": todo.todo_for(request.user, strategy),
     }
     return render(request, "dashboards/home.html", context, status=status)
 

@@ -32,7 +32,14 @@ def charts_drawn(page) -> int:
 
 def test_staff_enter_full_width_figures_and_submit_then_the_office_returns_approves_and_locks(page, site):
     login(page, site, "demo-staff")
-    page.goto(f"{site}/entry/2025/")
+    # The home page starts with the staff's to-do list: the year to enter, with its deadline.
+    page.goto(f"{site}/")
+    todo = page.locator("section.todo")
+    assert "締切まであと" in todo.inner_text()
+    screenshot(page, "09-home-todo-staff")
+    todo.get_by_role("link").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "/entry/2025/" in page.url
     screenshot(page, "10-entry-staff")
     assert_accessible(page)
     for code, typed in FULL_WIDTH.items():
@@ -46,7 +53,27 @@ def test_staff_enter_full_width_figures_and_submit_then_the_office_returns_appro
     assert stored["G3-M1-K1"] == Decimal("1234") and stored["G3-M1-K5"] == Decimal("12000")
     # Rate and grade appear as soon as the value is saved.
     assert value_input(page, "G3-M1-K1").input_value().replace(",", "") == "1234"
+    # 1,234 where about 60 are expected: a warning beside the field, and no submission without a word.
     page.get_by_role("button", name="保存して提出").click()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "11-submit-confirm-warnings")
+    assert_accessible(page)
+    assert page.get_by_text("説明がありません").first.is_visible()
+    assert page.get_by_role("button", name="提出する").count() == 0
+    assert (
+        Submission.objects.get(department__code="kodomo", fiscal_year=2025).state
+        != Submission.State.SUBMITTED
+    )
+    page.get_by_role("link", name="入力画面に戻る").click()
+    assert page.locator(".plausibility").first.is_visible()
+    screenshot(page, "12-entry-warnings")
+    for code in STAFF_CODES:
+        page.locator("tbody.indicator-row", has_text=code).locator("textarea[name$='-note']").fill(
+            "集計方法を確認済みです。"
+        )
+    page.get_by_role("button", name="保存して提出").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="提出する").click()
     page.wait_for_load_state("networkidle")
     assert (
         Submission.objects.get(department__code="kodomo", fiscal_year=2025).state
@@ -75,6 +102,8 @@ def test_staff_enter_full_width_figures_and_submit_then_the_office_returns_appro
     value_input(page, "G3-M1-K5").fill("１１，５００")
     page.get_by_role("button", name="保存して提出").click()
     page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="提出する").click()
+    page.wait_for_load_state("networkidle")
     assert ActualValue.objects.get(indicator__code="G3-M1-K5", fiscal_year=2025).value == Decimal("11500")
 
     # …the office approves every department, locks the year and downloads the workbook.
@@ -92,6 +121,13 @@ def test_staff_enter_full_width_figures_and_submit_then_the_office_returns_appro
     screenshot(page, "30-fiscal-years")
     assert_accessible(page)
     page.get_by_role("button", name="確定（ロック）する").first.click()
+    page.wait_for_load_state("networkidle")
+    # The first click shows what is still open (the other demo departments) and locks nothing.
+    assert page.locator("#lock-checklist").is_visible()
+    screenshot(page, "31-lock-checklist")
+    assert_accessible(page)
+    assert FiscalYear.objects.get(year=2025).state == FiscalYear.State.OPEN
+    page.get_by_role("button", name="確認しました。確定（ロック）する").click()
     page.wait_for_load_state("networkidle")
     assert FiscalYear.objects.get(year=2025).state == FiscalYear.State.LOCKED
 

@@ -104,7 +104,7 @@ VIEWS = [
         "fiscal_years",
         lambda: reverse("cycle:fiscal_years"),
         [LOGIN, 403, 403, 200, 403],
-        lambda: {"year": 2026, "state": "open"},
+        lambda: {"year": 2026, "state": "open", "deadline": "2027-07-30"},
         [LOGIN, 403, 403, 302, 403],
     ),
     (
@@ -179,7 +179,7 @@ def test_a_refused_post_changes_nothing(client, world):
     login(client, world["staff_other"])
     client.post(reverse("cycle:entry", args=[2025]) + "?department=kodomo", entry_data({"G3-M1-K1": "9"}))
     login(client, world["council"])
-    client.post(reverse("cycle:fiscal_years"), {"year": 2026, "state": "open"})
+    client.post(reverse("cycle:fiscal_years"), {"year": 2026, "state": "open", "deadline": "2027-07-30"})
     client.post(reverse("cycle:indicator_edit", args=["G3-M1-K1"]), {**_indicator_post(), "unit": "件"})
     from kpis.models import ActualValue
 

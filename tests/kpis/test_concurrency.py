@@ -1,6 +1,7 @@
 """No lost updates: of two saves from the same version, the later one is refused and both values shown;
 no state change decided from a state that is no longer the stored one."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -160,7 +161,7 @@ def submitted(plan, departments, users):
     """FY2025 open, こども家庭課's figures all entered and submitted; a copy of the submission as read then."""
     set_year_state(plan, 2025, FiscalYear.State.OPEN)
     for code in ("G2-KGI1", "G3-M1-K1", "G3-M1-K2", "G3-M1-K3"):
-        set_actual(code, 2025, 1, status=ActualValue.Status.DRAFT)
+        set_actual(code, 2025, 1, status=ActualValue.Status.DRAFT, note="確認済み")
     submission = services.submission_submit(
         user=users["staff_own"],
         submission=Submission(department=departments[0], strategy=plan, fiscal_year=2025),
@@ -253,7 +254,10 @@ def test_opening_a_year_someone_opened_meanwhile_is_a_refusal_not_a_crash(db, us
     strategy = build_synthetic_plan(1)  # its years have no row yet
     read_before = FiscalYear(strategy=strategy, year=2025)
     services.fiscal_year_set_state(
-        user=users["planning"], fiscal_year=FiscalYear(strategy=strategy, year=2025), state="open"
+        user=users["planning"],
+        fiscal_year=FiscalYear(strategy=strategy, year=2025),
+        state="open",
+        deadline=datetime.date(2026, 7, 31),
     )
     with pytest.raises(services.StateChanged, match="入力受付中から入力受付中"):
         services.fiscal_year_set_state(user=users["planning"], fiscal_year=read_before, state="open")

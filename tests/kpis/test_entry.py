@@ -16,6 +16,7 @@ from tests.support.entry import (
     login,
     page_data,
     set_year_state,
+    submit_url,
     value_of,
 )
 from tests.support.factories import build_synthetic_plan, make_department, make_user, set_actual
@@ -163,18 +164,36 @@ def test_bad_input_on_any_field_is_refused_beside_it_and_nothing_is_saved(staff,
 
 def test_submit_names_the_indicators_still_missing_and_keeps_the_draft(staff):
     response = staff.post(entry_url(), entry_data({"G3-M1-K1": "1", "G3-M1-K2": "2"}, action="submit"))
-    assert response.status_code == 302
-    html = staff.get(entry_url()).content.decode()
-    assert "提出できません" in html and "G3-M1-K3" in html and "G2-KGI1" in html
+    assert response.status_code == 302 and response.url == submit_url()
+    html = staff.get(submit_url()).content.decode()
+    assert "実績値が未入力の指標（2件）" in html and "G3-M1-K3" in html and "G2-KGI1" in html
+    assert "提出する</button>" not in html
+    response = staff.post(submit_url(), {"seen": "in_progress"})
+    assert response.status_code == 400 and "提出できません" in response.content.decode()
     assert value_of("G3-M1-K1") == Decimal(1)
     assert Submission.objects.get().state == Submission.State.IN_PROGRESS
 
 
-def test_submit_with_every_value_sends_the_figures_to_review(staff):
+def test_submit_with_every_value_sends_the_figures_to_review_on_the_second_step(staff):
     values = dict.fromkeys(OWN_CODES, "５")
-    assert staff.post(entry_url(), entry_data(values, action="submit")).status_code == 302
+    extra = {"note": dict.fromkeys(OWN_CODES, "確認済み")}
+    assert staff.post(entry_url(), entry_data(values, action="submit", **extra)).status_code == 302
+    # The first step saved the drafts and asks for confirmation: nothing submitted yet.
+    assert Submission.objects.get().state == Submission.State.IN_PROGRESS
+    assert "提出する</button>" in staff.get(submit_url()).content.decode()
+    assert staff.post(submit_url(), {"seen": "in_progress"}).status_code == 302
     assert Submission.objects.get().state == Submission.State.SUBMITTED
     assert set(ActualValue.objects.values_list("status", flat=True)) == {ActualValue.Status.SUBMITTED}
+
+
+def test_the_confirmation_of_a_submission_someone_else_already_sent_is_refused(staff, users):
+    values = dict.fromkeys(OWN_CODES, "５")
+    staff.post(entry_url(), entry_data(values, action="submit", note=dict.fromkeys(OWN_CODES, "確認済み")))
+    submission = Submission.objects.get()
+    services.submission_submit(user=users["planning"], submission=submission)
+    response = staff.post(submit_url(), {"seen": "in_progress"})
+    assert response.status_code == 409
+    assert Submission.history.filter(history_change_reason="提出").count() == 1
 
 
 # --- read-only ---------------------------------------------------------------------------------------
@@ -258,7 +277,7 @@ def test_the_entry_pages_cost_the_same_number_of_queries_at_any_size(
     strategy = build_synthetic_plan(copies)
     set_year_state(strategy, 2025, FiscalYear.State.OPEN)
     login(client, make_user("planner", "planning_office"))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(entry_url(department="synthetic-dept"))
     assert response.status_code == 200
     assert response.content.decode().count("entry-value") == 48 * copies
@@ -304,7 +323,7 @@ def test_a_save_after_a_colleague_submitted_is_refused_and_the_typed_values_stay
 ):
     page = page_data(staff.get(entry_url()))
     for code in OWN_CODES:
-        set_actual(code, 2025, 1, status=ActualValue.Status.DRAFT)
+        set_actual(code, 2025, 1, status=ActualValue.Status.DRAFT, note="確認済み")
     colleague = make_user("colleague", "department_staff", [departments[0]])
     services.submission_submit(
         user=colleague, submission=Submission(department=departments[0], strategy=plan, fiscal_year=2025)

@@ -146,7 +146,11 @@ def test_approving_and_returning_at_once_gives_one_success_and_never_returned_th
     staff = make_user("staff-race", "department_staff", [make_department("race", "競合課")])
     for code in _race_codes():
         ActualValue.objects.create(
-            indicator=Indicator.objects.get(code=code), fiscal_year=2025, value=Decimal(1), version=1
+            indicator=Indicator.objects.get(code=code),
+            fiscal_year=2025,
+            value=Decimal(1),
+            version=1,
+            note="確認済み",
         )
     submission = Submission(department=make_department("race", "競合課"), strategy=_plan(), fiscal_year=2025)
     review_url = "/review/2025/race/"
@@ -170,7 +174,8 @@ def test_approving_and_returning_at_once_gives_one_success_and_never_returned_th
 
 
 def _year_move(planner: Person, year: int, state: str, seen: str):
-    return _posting(planner, "/fiscal-years/", {"year": year, "state": state, "seen": seen})
+    data = {"year": year, "state": state, "seen": seen, "deadline": f"{year + 1}-07-30", "confirmed": "1"}
+    return _posting(planner, "/fiscal-years/", data)
 
 
 def test_two_planners_moving_a_year_at_once_give_one_move_and_a_409(site):

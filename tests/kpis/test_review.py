@@ -6,7 +6,15 @@ import pytest
 from django.urls import reverse
 
 from kpis.models import ActualValue, FiscalYear, Submission
-from tests.support.entry import OWN_CODES, entry_data, entry_url, login, set_year_state, value_of
+from tests.support.entry import (
+    OWN_CODES,
+    entry_data,
+    entry_url,
+    login,
+    save_and_submit,
+    set_year_state,
+    value_of,
+)
 from tests.support.factories import build_synthetic_plan, make_user, set_actual
 
 
@@ -15,7 +23,9 @@ def review_url(year=2025, department="kodomo"):
 
 
 def set_state(client, year, state, reason=""):
-    return client.post(reverse("cycle:fiscal_years"), {"year": year, "state": state, "reason": reason})
+    """The state change as /fiscal-years/ posts it: with a 締切日 when opening, confirmed when locking."""
+    data = {"year": year, "state": state, "reason": reason, "deadline": f"{year + 1}-07-31", "confirmed": "1"}
+    return client.post(reverse("cycle:fiscal_years"), data)
 
 
 def test_the_whole_cycle_from_opening_to_reopening_a_locked_year(client, users, plan):
@@ -29,7 +39,7 @@ def test_the_whole_cycle_from_opening_to_reopening_a_locked_year(client, users, 
     # Staff enter full-width figures and submit.
     login(client, staff)
     values = {"G2-KGI1": "４００", "G3-M1-K1": "１，２３４", "G3-M1-K2": "△３", "G3-M1-K3": "７．５"}
-    assert client.post(entry_url(), entry_data(values, action="submit")).status_code == 302
+    assert save_and_submit(client, values).status_code == 302
     submission = Submission.objects.get(department__code="kodomo", fiscal_year=2025)
     assert submission.state == Submission.State.SUBMITTED
     assert value_of("G3-M1-K1") == Decimal(1234) and value_of("G3-M1-K2") == Decimal(-3)
@@ -54,7 +64,7 @@ def test_the_whole_cycle_from_opening_to_reopening_a_locked_year(client, users, 
     login(client, staff)
     html = client.get(entry_url()).content.decode()
     assert html.index("前年度の定義で再集計") < html.index("entry-table")
-    assert client.post(entry_url(), entry_data({"G3-M1-K2": "３"}, action="submit")).status_code == 302
+    assert save_and_submit(client, {"G3-M1-K2": "３"}).status_code == 302
     submission.refresh_from_db()
     assert submission.state == Submission.State.SUBMITTED and value_of("G3-M1-K2") == Decimal(3)
 
@@ -199,7 +209,7 @@ def test_review_pages_cost_the_same_number_of_queries_at_any_size(
         assert client.get(reverse("cycle:review_index")).status_code == 200
     with django_assert_num_queries(8):
         assert client.get(reverse("cycle:review", args=[2025])).status_code == 200
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(reverse("cycle:review_department", args=[2025, department.code]))
         assert response.status_code == 200
     with django_assert_num_queries(8):

@@ -120,3 +120,19 @@ def page_data(response, action: str = "save") -> dict[str, str]:
 def field(code: str, name: str = "value") -> str:
     """The name of one input of the entry form: field("G3-M1-K1", "note") → "i12-note"."""
     return f"i{Indicator.objects.get(code=code).pk}-{name}"
+
+
+def submit_url(year: int = 2025, department: str = "kodomo") -> str:
+    return f"{reverse('cycle:entry_submit', args=[year])}?department={department}"
+
+
+def save_and_submit(client, values: dict[str, str], department: str = "kodomo", explain: bool = True):
+    """保存して提出 on the entry page, then 提出する on the confirmation step; the second response.
+
+    explain: every row carries a note, so that plausibility warnings do not stop the submission.
+    """
+    extra = {"note": {code: "確認済みです。" for code in values}} if explain else {}
+    saved = client.post(entry_url(department=department), entry_data(values, "submit", department, **extra))
+    assert saved.status_code == 302, saved.status_code
+    assert saved.url == submit_url(department=department), saved.url
+    return client.post(submit_url(department=department), {"seen": ""})

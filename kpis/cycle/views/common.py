@@ -19,3 +19,8 @@ def fiscal_year_or_404(strategy: Strategy, year: int) -> FiscalYear:
 
 def entry_url(fiscal_year: int, department: Department) -> str:
     return f"{reverse('cycle:entry', args=[fiscal_year])}?{urlencode({'department': department.code})}"
+
+
+def submit_url(fiscal_year: int, department: Department) -> str:
+    """The confirmation step of 提出 for one department and year."""
+    return f"{reverse('cycle:entry_submit', args=[fiscal_year])}?{urlencode({'department': department.code})}"

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts import access
 from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
-from kpis.cycle import services
+from kpis.cycle import checks, services
+from kpis.cycle.forms import seen_state
 from kpis.cycle.rows import Row, figure_rows
-from kpis.cycle.views.common import entry_url, fiscal_year_or_404
+from kpis.cycle.views.common import entry_url, fiscal_year_or_404, submit_url
 from kpis.models import Submission
 
 TEMPLATE = "kpis/entry.html"
@@ -176,23 +177,66 @@ def _show_conflicts(screen: _Screen, result: services.SaveResult) -> HttpRespons
 
 
 def _submit_or_confirm(screen: _Screen, result: services.SaveResult) -> HttpResponse:
-    """After a save without conflicts: submit when the button asked for it and it is allowed."""
+    """After a save without conflicts: 保存して提出 leads to the confirmation step, which submits."""
     request = screen.request
     if request.POST.get("action") == "submit" and screen.context["can_submit"]:
-        try:
-            services.submission_submit(user=request.user, submission=result.submission)
-        except services.StateChanged as error:
-            messages.error(
-                request, _("下書きとして保存しましたが、提出していません。%(reason)s") % {"reason": error}
-            )
-            _show_current_states(screen)
-            return screen.render(screen.rows(editable=screen.context["editable"]), status=409)
-        except ValidationError as error:
-            messages.error(request, _("下書きとして保存しました。") + " ".join(error.messages))
-        else:
-            messages.success(request, _("提出しました。政策企画課の審査をお待ちください。"))
-    elif result.saved:
+        if result.saved:
+            messages.success(request, _("保存しました（%(count)s件）。") % {"count": len(result.saved)})
+        return redirect(submit_url(screen.fiscal_year, screen.department))
+    if result.saved:
         messages.success(request, _("保存しました（%(count)s件）。") % {"count": len(result.saved)})
     else:
         messages.info(request, _("変更された行がないため、何も保存していません。"))
     return redirect(entry_url(screen.fiscal_year, screen.department))
+
+
+@access.require(access.can_enter, "entry")
+@require_http_methods(["GET", "HEAD", "POST"])
+def entry_submit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
+    """提出の確認: what will go to the planning office, what still stops it; 提出する submits (two steps)."""
+    strategy = current_strategy_or_404(request)
+    year = fiscal_year_or_404(strategy, fiscal_year)
+    department = _chosen_department(request, list(access.entry_departments(request.user, strategy)))
+    if department is None:
+        return redirect("cycle:entry_index")
+    submission = services.submission_for(department=department, strategy=strategy, fiscal_year=fiscal_year)
+    status = 200
+    if request.method == "POST":
+        if not access.can_submit(request.user, year, submission):
+            messages.error(
+                request, _("この提出は現在提出できません（年度または提出の状態を確認してください）。")
+            )
+            status = 409
+        else:
+            try:
+                services.submission_submit(
+                    user=request.user,
+                    submission=submission,
+                    seen_state=seen_state(request.POST, Submission.State),
+                )
+            except services.StateChanged as error:
+                messages.error(request, str(error))
+                status = 409
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                status = 400
+            else:
+                messages.success(request, _("提出しました。政策企画課の審査をお待ちください。"))
+                return redirect(entry_url(fiscal_year, department))
+        year = fiscal_year_or_404(strategy, fiscal_year)
+        submission = services.submission_for(
+            department=department, strategy=strategy, fiscal_year=fiscal_year
+        )
+    warned = checks.warned_indicators(strategy, fiscal_year, department)
+    missing = services.missing_indicators(submission)
+    context = {
+        "fiscal_year": year,
+        "department": department,
+        "submission": submission,
+        "missing": missing,
+        "warned": warned,
+        "unexplained": [indicator for indicator, _texts, explained in warned if not explained],
+        "can_submit": access.can_submit(request.user, year, submission),
+        "entry_url": entry_url(fiscal_year, department),
+    }
+    return render(request, "kpis/entry_submit.html", context, status=status)

@@ -13,12 +13,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import access
 from accounts.strategy import current_strategy_or_404
-from goals.models import Department, Strategy
-from kpis.cycle import services
+from goals.models import Department
+from kpis.cycle import progress, services
 from kpis.cycle.forms import ReturnForm, seen_state
 from kpis.cycle.rows import figure_rows
 from kpis.cycle.views.common import entry_url, fiscal_year_or_404
-from kpis.models import ActualValue, Submission
+from kpis.models import Submission
 
 STATE_ORDER = [s.value for s in Submission.State]
 
@@ -51,7 +51,7 @@ def review_index(request: HttpRequest) -> HttpResponse:
 def review(request: HttpRequest, fiscal_year: int) -> HttpResponse:
     strategy = current_strategy_or_404(request)
     year = fiscal_year_or_404(strategy, fiscal_year)
-    table = _department_progress(strategy, fiscal_year)
+    table = progress.department_progress(strategy, fiscal_year)
     summary = Counter(item["submission"].state for item in table)
     return render(
         request,
@@ -62,40 +62,6 @@ def review(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             "summary": [(s.label, summary[s.value]) for s in Submission.State],
         },
     )
-
-
-def _department_progress(strategy: Strategy, fiscal_year: int) -> list[dict]:
-    """Per owning department: its submission (unsaved when none yet), indicators, entered and approved figures."""
-    departments = list(
-        Department.objects.filter(indicators__strategy=strategy)
-        .annotate(total=Count("indicators", distinct=True))
-        .order_by("order", "code")
-    )
-    figures = Counter()
-    for row in (
-        ActualValue.objects.filter(indicator__strategy=strategy, fiscal_year=fiscal_year, value__isnull=False)
-        .values("indicator__department", "status")
-        .annotate(n=Count("pk"))
-    ):
-        figures[row["indicator__department"], "entered"] += row["n"]
-        figures[row["indicator__department"], row["status"]] += row["n"]
-    submissions = {
-        s.department_id: s
-        for s in Submission.objects.filter(strategy=strategy, fiscal_year=fiscal_year).select_related(
-            "submitted_by", "reviewed_by"
-        )
-    }
-    return [
-        {
-            "department": department,
-            "submission": submissions.get(department.pk)
-            or Submission(department=department, strategy=strategy, fiscal_year=fiscal_year),
-            "total": department.total,
-            "entered": figures[department.pk, "entered"],
-            "approved": figures[department.pk, ActualValue.Status.APPROVED],
-        }
-        for department in departments
-    ]
 
 
 class _Outcome(NamedTuple):
@@ -122,7 +88,10 @@ def review_department(request: HttpRequest, fiscal_year: int, department_code: s
         actionable = not year.is_locked and submission.pk is not None
     else:
         outcome = _Outcome(done=False, return_form=ReturnForm(), status=200)
-    rows = figure_rows(request.user, strategy, fiscal_year, department)
+    # The rows with plausibility warnings first: the planning office looks at them before the others.
+    rows = sorted(
+        figure_rows(request.user, strategy, fiscal_year, department), key=lambda row: not row.warnings
+    )
     return render(
         request,
         "kpis/review_department.html",
@@ -131,6 +100,7 @@ def review_department(request: HttpRequest, fiscal_year: int, department_code: s
             "department": department,
             "submission": submission,
             "rows": rows,
+            "warned_count": sum(1 for row in rows if row.warnings),
             "return_form": outcome.return_form,
             "can_approve": actionable and submission.state == Submission.State.SUBMITTED,
             "can_return": actionable

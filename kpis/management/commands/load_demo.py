@@ -3,6 +3,7 @@
 Refuses to run when DEBUG is off: demo figures must never reach a production database.
 """
 
+import datetime
 import os
 import random
 from decimal import Decimal
@@ -163,6 +164,9 @@ class Command(BaseCommand):
         year = FiscalYear.objects.get(strategy=strategy, year=2025)
         if year.state != FiscalYear.State.OPEN:
             year.state = FiscalYear.State.OPEN
+            # Two weeks from today, within what a FY2025 deadline may be: the countdown shows in the demo.
+            soon = timezone.localdate() + datetime.timedelta(days=14)
+            year.deadline = min(max(soon, datetime.date(2026, 4, 1)), datetime.date(2029, 3, 31))
             year._history_user = planning
             year._change_reason = "入力受付開始（デモデータ）"
             year.save()

@@ -1,0 +1,237 @@
+"""The to-do list on each role's home page: what is left to do in the yearly cycle, by when, and where.
+
+Every item links straight to the page that finishes it. Staff see their departments' open years; the
+planning office sees the departments to chase, the submissions to review, the opinions to answer and the
+years ready to lock; the council sees its next meeting and what changed since the last one.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import access
+from goals.models import Department, Strategy
+from kpis.cycle.views.common import entry_url, submit_url
+from kpis.models import ActualValue, FiscalYear, Submission
+from lib.fiscal import date_label, deadline_countdown, fiscal_year_label
+from reviews.models import Meeting, Opinion
+
+Sub = Submission.State
+_ACTIVE = (FiscalYear.State.OPEN, FiscalYear.State.CLOSED)
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    url: str
+    detail: str = ""  # a return comment, a deadline
+    urgent: bool = False
+
+
+def todo_for(user, strategy: Strategy) -> list[Item]:
+    """The user's to-do items, the most urgent first: [] when nothing is left to do."""
+    items = []
+    if access.is_planning(user):
+        items += _planning(strategy)
+    elif access.is_staff_member(user):
+        items += _staff(user, strategy)
+    if access.is_council(user):
+        items += _council(strategy)
+    return sorted(items, key=lambda item: not item.urgent)
+
+
+def _active_years(strategy: Strategy) -> list[FiscalYear]:
+    return list(FiscalYear.objects.filter(strategy=strategy, state__in=_ACTIVE).order_by("year"))
+
+
+def _deadline(year: FiscalYear) -> str:
+    if year.deadline is None:
+        return ""
+    today = timezone.localdate()
+    return _("締切日：%(day)s（%(left)s）") % {
+        "day": date_label(year.deadline),
+        "left": deadline_countdown(year.deadline, today),
+    }
+
+
+def _overdue(year: FiscalYear) -> bool:
+    return year.deadline is not None and year.deadline < timezone.localdate()
+
+
+def _staff(user, strategy: Strategy) -> list[Item]:
+    years = [year for year in _active_years(strategy) if year.state == FiscalYear.State.OPEN]
+    departments = list(access.entry_departments(user, strategy))
+    if not years or not departments:
+        return []
+    submissions = {
+        (s.department_id, s.fiscal_year): s
+        for s in Submission.objects.filter(
+            strategy=strategy, department__in=departments, fiscal_year__in=[y.year for y in years]
+        )
+    }
+    totals, entered = _figure_counts(strategy, departments, [y.year for y in years])
+    items = []
+    for year in years:
+        for department in departments:
+            submission = submissions.get((department.pk, year.year))
+            state = submission.state if submission else Sub.NOT_STARTED
+            if state in (Sub.SUBMITTED, Sub.APPROVED) or not totals[department.pk]:
+                continue
+            items.append(_staff_item(year, department, submission, totals[department.pk], entered))
+    return items
+
+
+def _staff_item(year, department, submission, total: int, entered: Counter) -> Item:
+    label = fiscal_year_label(year.year)
+    done = entered[department.pk, year.year]
+    if submission is not None and submission.state == Sub.RETURNED:
+        return Item(
+            _("%(year)s %(department)s：差し戻されました。直して再提出してください。")
+            % {"year": label, "department": department.name},
+            entry_url(year.year, department),
+            detail=_("政策企画課のコメント：%(comment)s") % {"comment": submission.comment},
+            urgent=True,
+        )
+    if done >= total:
+        return Item(
+            _("%(year)s %(department)s：すべて入力済みです。提出してください。")
+            % {"year": label, "department": department.name},
+            submit_url(year.year, department),
+            detail=_deadline(year),
+            urgent=_overdue(year),
+        )
+    return Item(
+        _("%(year)s %(department)s：実績値の入力（%(done)s / %(total)s 件入力済み、残り%(left)s件）")
+        % {"year": label, "department": department.name, "done": done, "total": total, "left": total - done},
+        entry_url(year.year, department),
+        detail=_deadline(year),
+        urgent=_overdue(year),
+    )
+
+
+def _figure_counts(strategy, departments, years) -> tuple[Counter, Counter]:
+    """Indicators per department, and figures entered per (department, year): two queries."""
+    totals = Counter(
+        {
+            row["pk"]: row["n"]
+            for row in Department.objects.filter(pk__in=[d.pk for d in departments])
+            .annotate(n=Count("indicators", filter=Q(indicators__strategy=strategy)))
+            .values("pk", "n")
+        }
+    )
+    entered = Counter()
+    for row in (
+        ActualValue.objects.filter(
+            indicator__strategy=strategy,
+            indicator__department__in=departments,
+            fiscal_year__in=years,
+            value__isnull=False,
+        )
+        .values("indicator__department", "fiscal_year")
+        .annotate(n=Count("pk"))
+    ):
+        entered[row["indicator__department"], row["fiscal_year"]] = row["n"]
+    return totals, entered
+
+
+def _planning(strategy: Strategy) -> list[Item]:
+    items = []
+    owning = Department.objects.filter(indicators__strategy=strategy).distinct().count()
+    states = Counter()
+    for row in (
+        Submission.objects.filter(strategy=strategy).values("fiscal_year", "state").annotate(n=Count("pk"))
+    ):
+        states[row["fiscal_year"], row["state"]] += row["n"]
+    for year in _active_years(strategy):
+        items += _planning_year(year, owning, states)
+    unanswered = Opinion.objects.filter(strategy=strategy, response="").count()
+    if unanswered:
+        items.append(
+            Item(
+                _("対応方針が未記入の意見・提言：%(count)s件") % {"count": unanswered},
+                reverse("reviews:meetings"),
+            )
+        )
+    return items
+
+
+def _planning_year(year: FiscalYear, owning: int, states: Counter) -> list[Item]:
+    label = fiscal_year_label(year.year)
+    review = reverse("cycle:review", args=[year.year])
+    waiting = states[year.year, Sub.SUBMITTED]
+    approved = states[year.year, Sub.APPROVED]
+    returned = states[year.year, Sub.RETURNED]
+    not_submitted = owning - waiting - approved
+    items = []
+    if waiting:
+        items.append(
+            Item(
+                _("%(year)s：審査待ちの提出 %(count)s件") % {"year": label, "count": waiting},
+                review,
+                urgent=True,
+            )
+        )
+    if not_submitted:
+        detail = _deadline(year)
+        if returned:
+            detail = " ".join(filter(None, [_("うち差戻し中 %(count)s課。") % {"count": returned}, detail]))
+        items.append(
+            Item(
+                _("%(year)s：未提出の担当課 %(count)s / %(total)s課")
+                % {"year": label, "count": not_submitted, "total": owning},
+                review,
+                detail=detail,
+                urgent=_overdue(year),
+            )
+        )
+    if owning and approved == owning:
+        items.append(
+            Item(
+                _("%(year)s：すべての担当課が承認済みです。確定（ロック）できます。") % {"year": label},
+                reverse("cycle:fiscal_years"),
+            )
+        )
+    return items
+
+
+def _council(strategy: Strategy) -> list[Item]:
+    today = timezone.localdate()
+    items = []
+    upcoming = Meeting.objects.filter(strategy=strategy, date__gte=today).order_by("date", "pk").first()
+    if upcoming is not None:
+        items.append(
+            Item(
+                _("次の会議：%(name)s（%(day)s）")
+                % {"name": upcoming.name, "day": date_label(upcoming.date)},
+                upcoming.get_absolute_url(),
+                detail=_("%(year)sの実績を審議します。") % {"year": fiscal_year_label(upcoming.fiscal_year)},
+            )
+        )
+    last = Meeting.objects.filter(strategy=strategy, date__lt=today).order_by("-date", "-pk").first()
+    if last is not None:
+        changed = (
+            ActualValue.history.filter(
+                indicator__strategy=strategy,
+                status=ActualValue.Status.APPROVED,
+                history_date__date__gt=last.date,
+            )
+            .values("indicator_id")
+            .distinct()
+            .count()
+        )
+        responses = Opinion.objects.filter(strategy=strategy, responded_at__date__gt=last.date).count()
+        if changed or responses:
+            items.append(
+                Item(
+                    _(
+                        "前回の会議（%(day)s）以降：承認された指標 %(changed)s件、意見への対応方針 %(responses)s件"
+                    )
+                    % {"day": date_label(last.date), "changed": changed, "responses": responses},
+                    reverse("dashboards:indicators"),
+                )
+            )
+    return items
