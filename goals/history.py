@@ -10,6 +10,21 @@ from simple_history.models import HistoricalRecords
 
 _CARRIED = ("_change_reason", "_history_user")
 
+# simple-history keeps the reason in a CharField(max_length=100).
+REASON_MAX_LENGTH = 100
+
+
+def history_reason(text: str) -> str:
+    """A change reason as history keeps it: trimmed and cut to the column's length."""
+    return text.strip()[:REASON_MAX_LENGTH]
+
+
+def save_with_history(instance, *, user, reason: str, **kwargs) -> None:
+    """Save a model instance with one history row naming who changed it and why."""
+    instance._history_user = user
+    instance._change_reason = history_reason(reason)
+    instance.save(**kwargs)
+
 
 class ReverseAwareHistoricalRecords(HistoricalRecords):
     def m2m_changed(self, instance, action, attr, pk_set, reverse, **kwargs):

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
+from goals.history import REASON_MAX_LENGTH
 from goals.models import Department
 from kpis.models import CycleSettings, GradeBand
 from lib.forms import TextField
@@ -11,7 +12,6 @@ from office import audit
 from office.services import ROLE_LABELS
 
 # simple-history keeps the reason in a CharField(max_length=100).
-REASON_MAX_LENGTH = 100
 
 ROLE_CHOICES = list(ROLE_LABELS.items())
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.access import Role
+from goals.history import REASON_MAX_LENGTH
 from goals.models import Department, Strategy
 from kpis.models import GradeBand
 
@@ -24,7 +25,6 @@ ROLE_LABELS = {
     Role.COUNCIL: gettext_lazy("創生有識者会議の委員"),
 }
 ROLES = tuple(ROLE_LABELS)
-REASON_MAX_LENGTH = 100
 
 
 def _reason(text: str) -> str:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import access
 from accounts.strategy import current_strategy_or_404
+from goals.history import save_with_history
 from goals.models import Department, Strategy
 from kpis.models import CycleSettings, FiscalYear, GradeBand
 from office import audit, services
@@ -167,10 +168,7 @@ def cycle_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = CycleSettingsForm(request.POST, instance=current)
         if form.is_valid():
-            settings_ = form.save(commit=False)
-            settings_._history_user = request.user
-            settings_._change_reason = form.cleaned_data["reason"].strip()[:100]
-            settings_.save()
+            save_with_history(form.save(commit=False), user=request.user, reason=form.cleaned_data["reason"])
             messages.success(request, _("年次サイクルの設定を保存しました。"))
             return redirect(request.get_full_path())
         status = 400

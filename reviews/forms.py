@@ -5,9 +5,10 @@ page was shown (reviews.services)."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from goals.history import REASON_MAX_LENGTH
 from goals.models import Goal
-from kpis.cycle.services import REASON_MAX_LENGTH
 from kpis.models import Indicator, NextStep
+from lib.fiscal import fiscal_year_label
 from lib.forms import TextField
 from reviews import services
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
@@ -30,7 +31,7 @@ class MeetingForm(forms.ModelForm):
         self.fields["fiscal_year"] = forms.TypedChoiceField(
             label=_("審議する年度"),
             coerce=int,
-            choices=[(y, str(y)) for y in strategy.plan_years],
+            choices=[(y, fiscal_year_label(y)) for y in strategy.plan_years],
         )
 
 

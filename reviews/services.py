@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import is_planning
+from goals.history import save_with_history
 from goals.models import Goal, Policy, Strategy
-from kpis.cycle.services import REASON_MAX_LENGTH
 from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
 
 # What a marker covers: every field a person reads on the form before changing the row.
@@ -53,19 +53,13 @@ def opinion_marker(opinion: Opinion) -> str:
     return marker(opinion, OPINION_FIELDS)
 
 
-def _save_with_history(instance: Model, *, user, reason: str) -> None:
-    instance._history_user = user
-    instance._change_reason = reason.strip()[:REASON_MAX_LENGTH]
-    instance.save()
-
-
 # --- Meetings and opinions ---------------------------------------------------------------------------
 
 
 @transaction.atomic
 def meeting_create(*, user, strategy: Strategy, meeting: Meeting) -> Meeting:
     meeting.strategy = strategy
-    _save_with_history(meeting, user=user, reason=_("会議の登録"))
+    save_with_history(meeting, user=user, reason=_("会議の登録"))
     return meeting
 
 
@@ -73,7 +67,7 @@ def meeting_create(*, user, strategy: Strategy, meeting: Meeting) -> Meeting:
 def opinion_create(*, user, meeting: Meeting, opinion: Opinion) -> Opinion:
     opinion.strategy, opinion.meeting, opinion.fiscal_year = meeting.strategy, meeting, meeting.fiscal_year
     opinion.author = user
-    _save_with_history(opinion, user=user, reason=_("意見・提言の登録"))
+    save_with_history(opinion, user=user, reason=_("意見・提言の登録"))
     return opinion
 
 
@@ -119,7 +113,7 @@ def opinion_update(*, user, pk: int, changes: Mapping[str, object], seen: str, r
     if closed_to(user, opinion):
         raise Conflict(closed_message(), current=opinion)
     if _apply(opinion, changes, seen):
-        _save_with_history(opinion, user=user, reason=reason or _("意見・提言の編集"))
+        save_with_history(opinion, user=user, reason=reason or _("意見・提言の編集"))
     return opinion
 
 
@@ -133,7 +127,7 @@ def opinion_respond(
     if _apply(opinion, changes, seen):
         opinion.responded_by, opinion.responded_at = user, timezone.now()
         reason = _("対応方針の入力（%(state)s）") % {"state": opinion.get_follow_up_display()}
-        _save_with_history(opinion, user=user, reason=reason)
+        save_with_history(opinion, user=user, reason=reason)
     return opinion
 
 
@@ -234,7 +228,7 @@ def _write_evaluations(user, fiscal_year: int, goals, policies) -> int:
         elif current is None or current.text != row.text:
             evaluation = current or GoalEvaluation(goal=row.goal, fiscal_year=fiscal_year)
             evaluation.text, evaluation.updated_by = row.text, user
-            _save_with_history(evaluation, user=user, reason=_("総合評価の保存"))
+            save_with_history(evaluation, user=user, reason=_("総合評価の保存"))
             written += 1
     for row in policies:
         current = (
@@ -247,7 +241,7 @@ def _write_evaluations(user, fiscal_year: int, goals, policies) -> int:
         elif current is None or (current.direction, current.note) != (row.direction, row.note):
             direction = current or PolicyDirection(policy=row.policy, fiscal_year=fiscal_year)
             direction.direction, direction.note, direction.updated_by = row.direction, row.note, user
-            _save_with_history(direction, user=user, reason=_("施策の方向性の保存"))
+            save_with_history(direction, user=user, reason=_("施策の方向性の保存"))
             written += 1
     if stale:
         raise _evaluations_conflict(stale)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.access import Role
+from goals.history import save_with_history
 from goals.models import Department, Strategy
 from kpis.models import ActualValue, FiscalYear, Indicator, Kind, Submission
 from kpis.rules.achievement import expected_value
@@ -167,9 +168,7 @@ class Command(BaseCommand):
             # Two weeks from today, within what a FY2025 deadline may be: the countdown shows in the demo.
             soon = timezone.localdate() + datetime.timedelta(days=14)
             year.deadline = min(max(soon, datetime.date(2026, 4, 1)), datetime.date(2029, 3, 31))
-            year._history_user = planning
-            year._change_reason = "入力受付開始（デモデータ）"
-            year.save()
+            save_with_history(year, user=planning, reason="入力受付開始（デモデータ）")
 
     @staticmethod
     def expected(indicator, strategy, year):
