@@ -87,6 +87,14 @@ def test_the_deadline_is_moved_with_a_history_row_and_shown_on_entry_and_review(
     assert "2026年8月14日（令和8年8月14日）" in html and ("締切まであと" in html or "締切を" in html)
 
 
+def test_the_deadline_is_on_the_entry_and_review_lists_too(client, users, open_2025):
+    shown = "2026年7月31日（令和8年7月31日）"
+    login(client, users["planning"])
+    assert shown in client.get(reverse("cycle:review_index")).content.decode()
+    login(client, users["staff_own"])
+    assert shown in client.get(reverse("cycle:entry_index")).content.decode()
+
+
 def test_the_deadline_of_a_year_not_open_cannot_be_moved(users, plan):
     year = set_year_state(plan, 2025, FiscalYear.State.LOCKED)
     with pytest.raises(services.StateChanged):
