@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("reports.dashboards.urls")),  # dashboards: /, /goals/, /indicators/, /departments/
     path("", include("kpis.cycle.urls")),  # entry and review: /entry/, /review/, /fiscal-years/…
     path("", include("reviews.urls")),  # meetings, opinions, evaluations
+    path("", include("reports.pack.urls")),  # a meeting's pack (会議資料): /meetings/<id>/pack.pdf
     path("api/v1/", include("kpis.api.urls")),  # open data: /api/v1/indicators.json|.csv
     path("reports/", include("reports.excel.urls")),  # workbook, templates, uploads
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
