@@ -16,8 +16,11 @@ TEXT = {"validators": [no_control_characters]}
 
 class StrategyQuerySet(models.QuerySet):
     def current(self):
-        """The strategy the app shows: the active one with the latest plan years."""
-        return self.filter(is_active=True).order_by("-first_year").first()
+        """The strategy the app shows: the active one with the latest plan years.
+
+        With its cycle settings (kpis.CycleSettings, one-to-one, maybe none) in the same query: every page
+        asks them how to show negative numbers (kpis.display)."""
+        return self.filter(is_active=True).select_related("cycle_settings").order_by("-first_year").first()
 
 
 class Strategy(models.Model):

@@ -5,6 +5,9 @@ office reopens it with a reason on /fiscal-years/: its actual values, expected v
 read-only here, a form that would write into it is refused with a message, and a deletion that would remove
 any of them (a whole indicator or strategy) is refused, as the admin refuses what one may not delete. Fiscal years themselves change state
 on /fiscal-years/ only, where the transitions and the reason for reopening are checked.
+
+A figure saved here starts its department's submission (未入力 → 入力中) by the same step as the entry
+screen and the imports (kpis.cycle.services.submission_start), so the review's states and counts agree.
 """
 
 from django import forms
@@ -12,6 +15,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from goals.admin_base import ReasonRequiredAdmin
+from kpis.cycle import services
 from kpis.models import (
     ActualValue,
     CycleSettings,
@@ -121,11 +125,22 @@ class ActualValueAdmin(LockedYearAdmin):
     raw_id_fields = ["indicator"]
 
     def save_model(self, request, obj, form, change):
+        """Saved as the entry screen saves: under the cycle's locks, and the department's submission
+        starts (未入力 → 入力中) as after any other route that writes figures (services.submission_start)."""
         if change:
             # Someone with the entry screen open started from the old version: their save becomes a
             # conflict instead of silently undoing this one.
             obj.version += 1
+        department = obj.indicator.department
+        submission = None
+        if department is not None:
+            # The admin's save is one transaction: the year and the submission are locked before the value.
+            _year, submission = services.lock_cycle(
+                strategy=obj.indicator.strategy, department=department, fiscal_year=obj.fiscal_year
+            )
         super().save_model(request, obj, form, change)
+        if submission is not None:
+            services.submission_start(user=request.user, submission=submission)
 
 
 @admin.register(ExpectedValue)

@@ -313,6 +313,63 @@ class Submission(models.Model):
         return f"{self.department} {self.fiscal_year}: {self.get_state_display()}"
 
 
+class ReturnNoteQuerySet(models.QuerySet):
+    def of_last_return(self, submission: Submission):
+        """The notes of the submission's latest 差戻し, while it is returned or resubmitted after it.
+
+        A return stamps its notes with the submission's reviewed_at; an approval moves reviewed_at on, so
+        the questions of a return end with the approval that follows it.
+        """
+        waiting = (Submission.State.RETURNED, Submission.State.SUBMITTED)
+        if submission.pk is None or submission.reviewed_at is None or submission.state not in waiting:
+            return self.none()
+        return self.filter(submission=submission, returned_at=submission.reviewed_at).select_related(
+            "indicator"
+        )
+
+
+class ReturnNote(models.Model):
+    """The planning office's 指摘 on one indicator of a returned submission, and the row as it was then.
+
+    The snapshot (value, note, cause_analysis, next_step, version) lets the re-review show what the
+    department changed since the return. Each return adds its own notes; the latest return's are shown.
+    """
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="return_notes")
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="return_notes", verbose_name=_("指標")
+    )
+    comment = models.TextField(_("指摘"), **TEXT)
+    returned_at = models.DateTimeField(_("差戻し日時"))
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The row when it was returned; version 0: no figure was stored.
+    value = models.DecimalField(_("差戻し時の実績値"), null=True, blank=True, **NUMBER)
+    note = models.TextField(_("差戻し時の備考"), blank=True, **TEXT)
+    cause_analysis = models.TextField(_("差戻し時の要因分析"), blank=True, **TEXT)
+    next_step = models.CharField(
+        _("差戻し時の今後の方向性"), max_length=10, choices=NextStep.choices, blank=True
+    )
+    version = models.PositiveIntegerField(_("差戻し時の版"), default=0)
+    history = HistoricalRecords()
+
+    objects = ReturnNoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("差戻しの指摘")
+        verbose_name_plural = _("差戻しの指摘")
+        ordering = ["submission", "-returned_at", "indicator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submission", "indicator", "returned_at"], name="return_note_once_per_return"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code}: {self.comment[:30]}"
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.replace("、", ",").replace("，", ",").split(",") if part.strip()]
 

@@ -83,6 +83,11 @@ def number_format(places: int) -> str:
     return "#,##0" if places <= 0 else "#,##0." + "0" * places
 
 
+def triangle_format(fmt: str) -> str:
+    """The format with negatives written 「△3」 (the cell keeps the number -3): #,##0 → #,##0;"△"#,##0."""
+    return f'{fmt};"△"{fmt}'
+
+
 def places_for(value: Decimal, decimal_places: int | None) -> int:
     """The indicator's display places, or the value's own decimals (as the `num` filter shows it)."""
     if decimal_places is not None:
@@ -101,8 +106,10 @@ def put_number(
     font=None,
     fill=None,
     border=None,
+    triangle: bool = False,
 ):
-    """A numeric cell with a format that fits the value; 「−」 when there is no value."""
+    """A numeric cell with a format that fits the value; 「−」 when there is no value; with `triangle`,
+    a negative value shows as 「△3」."""
     cell = ws.cell(row=row, column=column)
     if value is None:
         cell.value = MISSING
@@ -113,6 +120,8 @@ def put_number(
     # normalize() may give 1E+3: quantize back to an integer exponent so Excel reads a plain number.
     cell.value = normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
     fmt = fmt or number_format(places_for(value, decimal_places))
+    if triangle:
+        fmt = triangle_format(fmt)
     return apply_style(cell, **styles(font, fill, RIGHT, border, fmt))
 
 

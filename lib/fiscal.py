@@ -34,9 +34,15 @@ def fiscal_year_label(fiscal_year: int) -> str:
     }
 
 
-def wareki_with_seireki(fiscal_year: int) -> str:
-    """令和7年度（2025）, the workbook's year header."""
-    return f"{wareki(fiscal_year)}（{fiscal_year}）"
+_LABEL_HALVES = re.compile(r"(?P<first>.+?)\s*[（(](?P<second>.+)[）)]")
+
+
+def fiscal_year_lines(fiscal_year: int) -> tuple[str, str]:
+    """The label's two halves, 「2025年度」 and 「令和7年度」 (FY2025, Reiwa 7), for places short of room
+    (chart axes, a narrow table's years) that write it on two lines: the same words as everywhere else."""
+    label = fiscal_year_label(fiscal_year)
+    match = _LABEL_HALVES.fullmatch(label)
+    return (match["first"], match["second"]) if match else (label, "")
 
 
 def fiscal_year_of(day: datetime.date) -> int:
@@ -97,6 +103,11 @@ def date_label(day: datetime.date) -> str:
         "wareki": wareki_date(day),
         "month_en": day.strftime("%B"),
     }
+
+
+def deadline_label(deadline: datetime.date, today: datetime.date) -> str:
+    """2026年7月31日（令和8年7月31日）（締切まであと5日）: the deadline as every page and the to-do list show it."""
+    return f"{date_label(deadline)}（{deadline_countdown(deadline, today)}）"
 
 
 def deadline_countdown(deadline: datetime.date, today: datetime.date) -> str:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from simple_history.models import HistoricalRecords
 
 from lib.fiscal import fiscal_year_label
+from lib.negatives import triangle_negatives
 from lib.numbers import MISSING, format_decimal
 from office.services import ROLE_LABELS
 
@@ -357,7 +358,7 @@ def display(field, value, related: "_Related") -> str:
     if isinstance(value, bool):
         return _("はい") if value else _("いいえ")
     if isinstance(value, Decimal):
-        return format_decimal(value)
+        return format_decimal(value, triangle=triangle_negatives())
     if isinstance(value, datetime.datetime):
         return date_format(timezone.localtime(value), "Y/m/d H:i")
     if isinstance(value, datetime.date):

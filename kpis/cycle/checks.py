@@ -11,6 +11,7 @@ from kpis.models import CycleSettings, Indicator
 from kpis.rules import plausibility
 from kpis.rules.achievement import YearResult
 from kpis.rules.evaluation import Evaluation, evaluate_all, scale_for
+from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 
 _MESSAGES = {
@@ -61,7 +62,9 @@ def warning_texts(
         if warning.reference is not None:
             far = warning.check == plausibility.Check.FAR_FROM_EXPECTED
             places = indicator.shown_places if far else indicator.decimal_places
-            reference = format_decimal(warning.reference, places) + indicator.unit
+            reference = (
+                format_decimal(warning.reference, places, triangle=triangle_negatives()) + indicator.unit
+            )
         params = {"reference": reference, "ratio": format_decimal(thresholds.ratio), "grade": grade_name}
         texts.append(str(_MESSAGES[warning.check]) % params)
     return texts

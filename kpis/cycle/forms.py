@@ -6,9 +6,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from goals.history import REASON_MAX_LENGTH
 from goals.models import Department
 from kpis.cycle import services
-from kpis.cycle.services import REASON_MAX_LENGTH
 from kpis.models import (
     AGGREGATION_CHOICES,
     DIRECTION_CHOICES,
@@ -22,9 +22,13 @@ from lib.numbers import NumberFormatError, format_decimal, parse_decimal
 
 
 class NumberField(forms.CharField):
-    """A number typed as staff type it (１，２３４．５, △12, −3): a Decimal, or None when empty."""
+    """A number typed as staff type it (１，２３４．５, △12, −3): a Decimal, or None when empty.
 
-    def __init__(self, **kwargs):
+    `unit`: the indicator's unit, which the text may end with ("120人"); see lib.numbers.parse_decimal.
+    """
+
+    def __init__(self, *, unit: str | None = None, **kwargs):
+        self.unit = unit
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 40)
         super().__init__(**kwargs)
@@ -38,7 +42,7 @@ class NumberField(forms.CharField):
     def to_python(self, value) -> Decimal | None:
         text = super().to_python(value)
         try:
-            return parse_decimal(text)
+            return parse_decimal(text, unit=self.unit)
         except NumberFormatError as error:
             raise ValidationError(str(error), code="invalid") from error
 
@@ -93,6 +97,7 @@ class EntryRowForm(forms.Form):
             field = self.fields[name]
             field.widget.attrs["aria-label"] = f"{label}：{field.label}"
         self.fields["value"].widget.attrs["class"] = "number-input entry-value"
+        self.fields["value"].unit = indicator.unit  # "120人" is read as 120 for a 人 indicator
         if indicator.unit:
             self.fields["value"].widget.attrs["aria-describedby"] = f"unit-{indicator.pk}"
         for name in ("version", "shown"):
@@ -128,13 +133,59 @@ class EntryRowForm(forms.Form):
         )
 
 
+RETURN_NOTE_MAX_LENGTH = 1000
+
+
 class ReturnForm(forms.Form):
+    """差戻し: an overall comment and a 指摘 per indicator, either enough (services.submission_return).
+
+    The 指摘 fields are drawn beside their rows, outside the <form> element, and belong to it by the
+    form="return-form" attribute.
+    """
+
     comment = TextField(
-        label=_("差戻しの理由（担当課に表示されます）"),
+        label=_("差戻しの理由（全体へのコメント・担当課に表示されます）"),
+        required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("差戻しの理由（コメント）を入力してください。")},
+        help_text=_("指標ごとの指摘を書いた場合は省略できます。"),
     )
+
+    def __init__(self, *args, indicators=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = list(indicators)
+        for indicator in self.indicators:
+            label = _("%(code)s %(name)s への指摘") % {"code": indicator.code, "name": indicator.name}
+            self.fields[self.note_name(indicator)] = TextField(
+                label=label,
+                required=False,
+                max_length=RETURN_NOTE_MAX_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2, "form": "return-form", "class": "return-note-input"}),
+                error_messages={
+                    "max_length": _(
+                        "%(code)s の指摘は%(limit)s文字以内で入力してください（現在%%(show_value)d文字）。"
+                    )
+                    % {"code": indicator.code, "limit": RETURN_NOTE_MAX_LENGTH}
+                },
+            )
+
+    @staticmethod
+    def note_name(indicator: Indicator) -> str:
+        return f"row-{indicator.pk}-note"
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("comment") and not any(self.row_comments().values()):
+            raise ValidationError(services.RETURN_NEEDS_A_REASON, code="required")
+        return data
+
+    def row_comments(self) -> dict[Indicator, str]:
+        """The 指摘 typed, by indicator ("" where none)."""
+        return {i: self.cleaned_data.get(self.note_name(i), "") for i in self.indicators}
+
+    def error_labels(self) -> list[str]:
+        """The labels of the fields in error, for the message above the page."""
+        return [str(self.fields[name].label) for name in self.errors if name in self.fields]
 
 
 def seen_state(data, states) -> str | None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from goals.models import Department
 from kpis.models import ActualValue, ExpectedValue, Indicator
 from lib.fiscal import fiscal_year_label
+from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 
 # Bookkeeping and identity fields say which row changed, not what changed in it; the plan's structure
@@ -64,7 +65,7 @@ def _display(field, value, departments: dict[int, str]) -> str:
     if isinstance(value, bool):
         return _("はい") if value else _("いいえ")
     if isinstance(value, Decimal):
-        return format_decimal(value)
+        return format_decimal(value, triangle=triangle_negatives())
     return str(value)
 
 

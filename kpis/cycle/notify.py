@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 
 from accounts.access import Role
 from goals.models import Department
-from kpis.models import CycleSettings, FiscalYear, Indicator, SentMail, Submission
+from kpis.models import (
+    INDICATOR_ORDER,
+    CycleSettings,
+    FiscalYear,
+    Indicator,
+    ReturnNote,
+    SentMail,
+    Submission,
+)
 from lib.fiscal import date_label, deadline_countdown, fiscal_year_label
 
 logger = logging.getLogger("ami_strategy.mail")
@@ -202,7 +210,8 @@ def notice_submitted(submission_id: int) -> Outcome:
 
 
 def notice_returned(submission_id: int) -> Outcome:
-    """Tell the department's staff that their submission was returned, with the comment."""
+    """Tell the department's staff that their submission was returned, with the comment and the 指摘 on
+    single indicators."""
     outcome = Outcome()
     submission = Submission.objects.select_related("department", "strategy").get(pk=submission_id)
     if submission.state != Submission.State.RETURNED:
@@ -219,10 +228,24 @@ def notice_returned(submission_id: int) -> Outcome:
         ) % {
             "department": submission.department.name,
             "year": label,
-            "comment": submission.comment,
+            "comment": submission.comment or "−",
             "link": _entry_link(submission.fiscal_year, submission.department),
         }
+        body += _questioned_text(submission)
         event = f"returned:{submission.pk}:{submission.reviewed_at:%Y%m%d%H%M%S%f}"
         for user in _staff_of(submission.department):
             _send(outcome, user, kind=Kind.RETURNED, event=event, subject=subject, body=body)
     return outcome
+
+
+def _questioned_text(submission: Submission) -> str:
+    """The indicators questioned by the return, each with its 指摘 ("" when none)."""
+    in_plan_order = [f"indicator__{name}" for name in INDICATOR_ORDER]
+    notes = list(ReturnNote.objects.of_last_return(submission).order_by(*in_plan_order))
+    if not notes:
+        return ""
+    lines = [f"・{note.indicator.code} {note.indicator.name}：{note.comment}" for note in notes]
+    return _("\n指摘のある指標（%(count)s件。入力画面で該当する行に表示されます）：\n%(lines)s\n") % {
+        "count": len(notes),
+        "lines": "\n".join(lines),
+    }

@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts import access
 from kpis.cycle import checks, services
 from kpis.cycle.forms import EntryRowForm
-from kpis.models import ActualValue, Indicator, NextStep
+from kpis.models import ActualValue, Indicator, NextStep, ReturnNote, Submission
 from kpis.rules.achievement import YearResult
 from kpis.rules.evaluation import evaluate_all, scale_for
+from lib.negatives import triangle_negatives
 from lib.numbers import MISSING, format_decimal
 
 
@@ -29,6 +30,12 @@ class Row:
     form: EntryRowForm | None = None
     conflict: services.Conflict | None = None
     warnings: list[str] = field(default_factory=list)
+    # The 指摘 of the submission's latest 差戻し (attach_return_notes), and on the review page the input
+    # for a new one (a BoundField of ReturnForm) while the submission may be returned.
+    return_note: ReturnNote | None = None
+    note_field: object = None
+    # Last year's stored figure (None when `previous` is the baseline): marked when not yet approved.
+    previous_record: ActualValue | None = None
 
     @property
     def explained(self) -> bool:
@@ -41,6 +48,15 @@ class Row:
         return [
             (str(label), before, after)
             for label, before, after in zip(CONTENT_LABELS, stored, typed, strict=True)
+            if before != after
+        ]
+
+    def changes_since_return(self) -> list[tuple[str, str, str]]:
+        """(field, at the return, now) for each field changed since the 差戻し; [] when nothing changed."""
+        then, now = _shown_content(self.return_note), _shown_content(self.actual)
+        return [
+            (str(label), before, after)
+            for label, before, after in zip(CONTENT_LABELS, then, now, strict=True)
             if before != after
         ]
 
@@ -78,6 +94,7 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
             grade_name=scale.name_of(result.grade),
             previous=previous,
             previous_is_baseline=previous_is_baseline,
+            previous_record=None if previous_is_baseline else evaluation.record(year - 1),
             actual=actual,
             entered_by=names.get(actual.entered_by_id, "") if actual else "",
             conflict=conflict_of.get(indicator.pk),
@@ -88,6 +105,15 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
             row.form = EntryRowForm(row_data, indicator=indicator, initial=EntryRowForm.initial_for(actual))
         rows.append(row)
     return rows
+
+
+def attach_return_notes(rows: list[Row], submission: Submission) -> list[Row]:
+    """Give each row the 指摘 of the submission's latest 差戻し (one query; none when there can be none).
+    Returns the questioned rows, in the order given."""
+    notes = {note.indicator_id: note for note in ReturnNote.objects.of_last_return(submission)}
+    for row in rows:
+        row.return_note = notes.get(row.indicator.pk)
+    return [row for row in rows if row.return_note is not None]
 
 
 def _entered_by_names(records) -> dict[int, str]:
@@ -115,7 +141,7 @@ def _shown_content(row) -> tuple[str, str, str, str]:
         return (MISSING,) * 4
     next_step = NextStep(row.next_step).label if row.next_step in NextStep.values else row.next_step
     return (
-        format_decimal(row.value),
+        format_decimal(row.value, triangle=triangle_negatives()),
         row.note or MISSING,
         row.cause_analysis or MISSING,
         str(next_step) or MISSING,

@@ -18,28 +18,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
+from goals.history import history_reason, save_with_history
 from goals.models import Department, Strategy
 from kpis.cycle import checks, notify
-from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, Submission
+from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, ReturnNote, Submission
 from lib.numbers import format_decimal
 from lib.text import clean_text
 
-# simple-history keeps the reason in a CharField(max_length=100).
-REASON_MAX_LENGTH = 100
-
 Status = ActualValue.Status
-
-
-def _reason(text: str) -> str:
-    return text.strip()[:REASON_MAX_LENGTH]
-
-
-def _save_with_history(instance, *, user, reason: str, **kwargs) -> None:
-    instance._history_user = user
-    instance._change_reason = _reason(reason)
-    instance.save(**kwargs)
 
 
 # --- States and their locks --------------------------------------------------------------------------
@@ -229,7 +218,7 @@ class _Writer:
         stored.entered_by, stored.entered_at = self.user, self.now
         if not self.keep_status:
             stored.status = Status.DRAFT
-        _save_with_history(stored, user=self.user, reason=self.reason)
+        save_with_history(stored, user=self.user, reason=self.reason)
         return stored
 
     def _create(self, row: RowInput) -> ActualValue | Conflict:
@@ -247,7 +236,7 @@ class _Writer:
         )
         try:
             with transaction.atomic():
-                _save_with_history(actual, user=self.user, reason=self.reason)
+                save_with_history(actual, user=self.user, reason=self.reason)
         except IntegrityError:
             # Created by a writer that does not take the cycle's locks, between our read and our write.
             return Conflict(row, _stored_row(row.indicator, self.fiscal_year))
@@ -323,10 +312,26 @@ def actual_save(
             conflicts.append(decision)
         elif decision is not None:
             saved.append(decision)
-    if saved and submission.state == Submission.State.NOT_STARTED:
-        submission.state = Submission.State.IN_PROGRESS
-        _save_with_history(submission, user=user, reason=_("入力開始"))
+    if saved:
+        submission_start(user=user, submission=submission)
     return SaveResult(saved, conflicts, submission)
+
+
+def submission_start(*, user, submission: Submission) -> Submission:
+    """未入力 → 入力中: the one step every route that writes a department's figures takes after writing.
+
+    The entry screen (actual_save), an import (kpis.importing.apply: the web screens and import_actuals)
+    and the admin call it inside their transaction, on the submission as lock_cycle read it, so the
+    review's counts and states and the entry page agree whichever route wrote. Any other state is left
+    as it is: a returned submission stays 差戻し, a submitted one (the planning office correcting) stays
+    提出済. A submission stored meanwhile by a writer without the lock is an IntegrityError for the caller.
+    """
+    if submission.state != Submission.State.NOT_STARTED:
+        return submission
+    submission.state = Submission.State.IN_PROGRESS
+    with transaction.atomic():
+        save_with_history(submission, user=user, reason=_("入力開始"))
+    return submission
 
 
 def _department_actuals(submission: Submission) -> list[ActualValue]:
@@ -345,10 +350,10 @@ def _set_status(actuals: Iterable[ActualValue], status: str, *, user, reason: st
     for actual in changed:
         actual.status = status
         actual._history_user = user
-        actual._change_reason = _reason(reason)
+        actual._change_reason = history_reason(reason)
     if changed:
         bulk_update_with_history(
-            changed, ActualValue, ["status"], default_user=user, default_change_reason=_reason(reason)
+            changed, ActualValue, ["status"], default_user=user, default_change_reason=history_reason(reason)
         )
 
 
@@ -403,7 +408,7 @@ def submission_submit(*, user, submission: Submission, seen_state: str | None = 
     )
     current.state = Submission.State.SUBMITTED
     current.submitted_by, current.submitted_at = user, timezone.now()
-    _save_with_history(current, user=user, reason=_("提出"))
+    save_with_history(current, user=user, reason=_("提出"))
     transaction.on_commit(lambda: notify.notice_submitted(current.pk))
     return current
 
@@ -431,31 +436,94 @@ def submission_approve(*, user, submission: Submission, seen_state: str | None =
     _set_status(_department_actuals(current), Status.APPROVED, user=user, reason=_("承認"))
     current.state = Submission.State.APPROVED
     current.reviewed_by, current.reviewed_at = user, timezone.now()
-    _save_with_history(current, user=user, reason=_("承認"))
+    save_with_history(current, user=user, reason=_("承認"))
     return current
 
 
 @transaction.atomic
 def submission_return(
-    *, user, submission: Submission, comment: str, seen_state: str | None = None
+    *,
+    user,
+    submission: Submission,
+    comment: str,
+    seen_state: str | None = None,
+    row_comments: Mapping[Indicator, str] | None = None,
 ) -> Submission:
-    """差戻し with a comment the department sees; its figures are drafts again, editable."""
-    comment = comment.strip()
-    if not comment:
-        raise ValidationError(_("差戻しの理由（コメント）を入力してください。"), code="required")
+    """差戻し with a comment the department sees, and 指摘 on single indicators (`row_comments`, each kept
+    as a ReturnNote with the row as it is now); its figures are drafts again, editable.
+
+    A return says why: the overall comment, at least one 指摘, or both (ValidationError otherwise).
+    """
+    comment = clean_text(comment).strip()
+    notes = {i: clean_text(text).strip() for i, text in (row_comments or {}).items()}
+    notes = {i: text for i, text in notes.items() if text}
+    if not comment and not notes:
+        raise ValidationError(RETURN_NEEDS_A_REASON, code="required")
     current = _reviewable(submission, seen_state)
     if current.state not in (Submission.State.SUBMITTED, Submission.State.APPROVED):
         raise StateChanged(
             _("提出済みまたは承認済みの提出だけを差し戻せます（現在：%(state)s）。")
             % {"state": current.get_state_display()}
         )
-    _set_status(_department_actuals(current), Status.DRAFT, user=user, reason=_("差戻し"))
+    _check_own_indicators(current, notes)
+    actuals = _department_actuals(current)
+    _set_status(actuals, Status.DRAFT, user=user, reason=_("差戻し"))
     current.state = Submission.State.RETURNED
     current.comment = comment
     current.reviewed_by, current.reviewed_at = user, timezone.now()
-    _save_with_history(current, user=user, reason=_("差戻し：%(comment)s") % {"comment": comment})
+    save_with_history(current, user=user, reason=_return_reason(comment, notes))
+    _write_return_notes(current, notes, actuals, user=user)
     transaction.on_commit(lambda: notify.notice_returned(current.pk))
     return current
+
+
+RETURN_NEEDS_A_REASON = gettext_lazy(
+    "差戻しの理由を入力してください。全体のコメントか、指標ごとの指摘の少なくとも一つが必要です。"
+)
+
+
+def _check_own_indicators(submission: Submission, notes: Mapping[Indicator, str]) -> None:
+    """A 指摘 is about one of the submission's own indicators, never another department's."""
+    foreign = [
+        i
+        for i in notes
+        if i.strategy_id != submission.strategy_id or i.department_id != submission.department_id
+    ]
+    if foreign:
+        raise ValidationError(
+            _("この担当課の指標ではないため指摘できません：%(codes)s")
+            % {"codes": "、".join(i.code for i in foreign)},
+            code="foreign",
+        )
+
+
+def _return_reason(comment: str, notes: Mapping[Indicator, str]) -> str:
+    if not notes:
+        return _("差戻し：%(comment)s") % {"comment": comment}
+    codes = "、".join(i.code for i in notes)
+    return _("差戻し（指摘：%(codes)s）：%(comment)s") % {"codes": codes, "comment": comment}
+
+
+def _write_return_notes(
+    submission: Submission, notes: Mapping[Indicator, str], actuals: Sequence[ActualValue], *, user
+) -> None:
+    """One ReturnNote per questioned row, stamped with the return's time, holding the row as it is now."""
+    stored = {a.indicator_id: a for a in actuals}
+    for indicator, text in notes.items():
+        actual = stored.get(indicator.pk)
+        note = ReturnNote(
+            submission=submission,
+            indicator=indicator,
+            comment=text,
+            returned_at=submission.reviewed_at,
+            written_by=user,
+            value=actual.value if actual else None,
+            note=actual.note if actual else "",
+            cause_analysis=actual.cause_analysis if actual else "",
+            next_step=actual.next_step if actual else "",
+            version=_version(actual),
+        )
+        save_with_history(note, user=user, reason=_("差戻しの指摘"))
 
 
 # --- Fiscal-year windows -----------------------------------------------------------------------------
@@ -530,7 +598,7 @@ def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen
         FiscalYear.State.LOCKED: _("確定（ロック）"),
     }[state]
     current.state = state
-    _save_with_history(current, user=user, reason=reason or default)
+    save_with_history(current, user=user, reason=reason or default)
     return current
 
 
@@ -557,7 +625,7 @@ def fiscal_year_set_deadline(*, user, fiscal_year: FiscalYear, deadline: date) -
     check_deadline(current.year, deadline)
     if current.deadline != deadline:
         current.deadline = deadline
-        _save_with_history(
+        save_with_history(
             current, user=user, reason=_("締切日の変更：%(day)s") % {"day": deadline.strftime("%Y/%m/%d")}
         )
     return current
@@ -619,20 +687,20 @@ def indicator_update(
         for field, value in changed.items():
             setattr(indicator, field, value)
         indicator.full_clean(exclude=["strategy", "goal", "measure"])
-        _save_with_history(indicator, user=user, reason=reason or _("指標情報の編集"))
+        save_with_history(indicator, user=user, reason=reason or _("指標情報の編集"))
     stored = {e.fiscal_year: e for e in indicator.expected_values.all()}
     for year, value in expected.items():
         current = stored.get(year)
         if value is None and current is not None:
-            current._history_user, current._change_reason = user, _reason(reason or _("期待値の削除"))
+            current._history_user, current._change_reason = user, history_reason(reason or _("期待値の削除"))
             current.delete()
         elif value is not None and current is None:
-            _save_with_history(
+            save_with_history(
                 ExpectedValue(indicator=indicator, fiscal_year=year, value=value),
                 user=user,
                 reason=reason or _("期待値の設定"),
             )
         elif value is not None and current.value != value:
             current.value = value
-            _save_with_history(current, user=user, reason=reason or _("期待値の変更"))
+            save_with_history(current, user=user, reason=reason or _("期待値の変更"))
     return indicator

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts import access
-from kpis.cycle.services import REASON_MAX_LENGTH
+from goals.history import history_reason
+from kpis.cycle.services import submission_start
 from kpis.importing.prepare import ImportBatch, refusal, row_error
 from kpis.importing.rows import DATA_FIELDS, RowError
 from kpis.models import ActualValue, FiscalYear, Submission
@@ -175,7 +176,7 @@ def _status(record: ActualValue, *, new: bool, approve: bool, keep_status: bool)
 
 def _write(created: list[ActualValue], updated: list[ActualValue], *, user, reason: str) -> None:
     """Save every record, each stored one a version on, with history."""
-    reason = reason.strip()[:REASON_MAX_LENGTH]
+    reason = history_reason(reason)
     fields = [*DATA_FIELDS, "status", "entered_by", "entered_at", "version"]
     for record in updated:
         record.version += 1
@@ -189,19 +190,11 @@ def _write(created: list[ActualValue], updated: list[ActualValue], *, user, reas
 
 
 def _start_submissions(states: _States, *, user) -> None:
-    """未入力 → 入力中 for every department the import wrote figures for, as an entry save does.
-
-    The same step as kpis.cycle.services.actual_save's end; both should call one shared function.
-    """
+    """未入力 → 入力中 for every department the import wrote figures for, by the entry screen's own step
+    (services.submission_start). A submission created meanwhile by someone else is an IntegrityError:
+    the import is retried."""
     for submission in states.submissions.values():
-        if submission.pk is not None and submission.state != Submission.State.NOT_STARTED:
-            continue
-        submission.state = Submission.State.IN_PROGRESS
-        submission._history_user = user
-        submission._change_reason = _("入力開始")
-        # A submission created meanwhile by someone else is an IntegrityError: the import is retried.
-        with transaction.atomic():
-            submission.save()
+        submission_start(user=user, submission=submission)
 
 
 def _is_lock_contention(error: OperationalError) -> bool:

@@ -247,7 +247,7 @@ def _check_row(row: RawRow, rules: _Rules) -> _RowCheck:
         if blank(row.cells.get(name)):
             continue  # an empty cell leaves the stored field as it is
         try:
-            value = _field_value(name, row.cells[name], rules)
+            value = _field_value(name, row.cells[name], rules, check.indicator)
         except _Invalid as problem:
             check.error(name, str(problem))
             continue
@@ -292,10 +292,13 @@ def _fiscal_year(text: str | None, rules: _Rules) -> int:
     return year
 
 
-def _field_value(name: str, text: str, rules: _Rules) -> object:
-    """The value to store for one non-empty data cell; None for a text that is empty once cleaned."""
+def _field_value(name: str, text: str, rules: _Rules, indicator: Indicator | None) -> object:
+    """The value to store for one non-empty data cell; None for a text that is empty once cleaned.
+
+    A value may end with the indicator's unit ("120人"), as on the entry screen.
+    """
     if name == "value":
-        return _number(text)
+        return _number(text, indicator.unit if indicator is not None else None)
     if name == "next_step":
         return _next_step(text, rules.next_steps)
     return _text(name, text)
@@ -313,9 +316,9 @@ def _text(name: str, text: str) -> str | None:
     return cleaned or None
 
 
-def _number(text: str) -> Decimal | None:
+def _number(text: str, unit: str | None) -> Decimal | None:
     try:
-        return parse_decimal(text)
+        return parse_decimal(text, unit=unit)
     except NumberFormatError as problem:
         raise _Invalid(str(problem)) from problem
 

@@ -6,7 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from lib.fiscal import date_label, deadline_countdown, fiscal_year_label, wareki_with_seireki
+from lib.fiscal import date_label, deadline_label, fiscal_year_label, fiscal_year_lines
+from lib.negatives import triangle_negatives
 from lib.numbers import MISSING, format_decimal
 
 register = template.Library()
@@ -29,32 +30,36 @@ def deadline_note(fiscal_year) -> str:
     """「2026年7月31日（令和8年7月31日）（締切まであと5日）」 for a year with a deadline, else ""."""
     if fiscal_year is None or not getattr(fiscal_year, "deadline", None):
         return ""
-    overdue = fiscal_year.deadline < timezone.localdate()
+    today = timezone.localdate()
+    overdue = fiscal_year.deadline < today and fiscal_year.state == "open"
     return format_html(
-        '<span class="deadline{}">{}（{}）</span>',
-        " deadline-overdue" if overdue and fiscal_year.state == "open" else "",
-        date_label(fiscal_year.deadline),
-        deadline_countdown(fiscal_year.deadline, timezone.localdate()),
+        '<span class="deadline{}">{}</span>',
+        " deadline-overdue" if overdue else "",
+        deadline_label(fiscal_year.deadline, today),
     )
 
 
 @register.filter
 def fy_short(year) -> str:
-    return wareki_with_seireki(int(year)) if year not in (None, "") else "−"
+    """The same label as `fy` on two lines, for a narrow column: 2025年度<br>令和7年度 (as the chart axes)."""
+    if year in (None, ""):
+        return MISSING
+    return format_html("{}<br>{}", *fiscal_year_lines(int(year)))
 
 
 @register.filter
 def num(value, places=None) -> str:
-    """A Decimal with thousands separators; 「−」 when missing, never 0."""
+    """A Decimal with thousands separators; 「−」 when missing, never 0; 「△3」 for -3 where the strategy
+    prints negatives so (lib.negatives). Not for form inputs: those keep "-3" (parse_decimal reads both)."""
     if value in (None, ""):
         return "−"
     places = None if places in (None, "") else int(places)
-    return format_decimal(Decimal(value), places)
+    return format_decimal(Decimal(value), places, triangle=triangle_negatives())
 
 
 @register.filter
 def rate(value) -> str:
-    return "−" if value is None else f"{format_decimal(value, 1)}%"
+    return "−" if value is None else f"{format_decimal(value, 1, triangle=triangle_negatives())}%"
 
 
 KNOWN_GRADE_CLASSES = {"A": "a", "B+": "bplus", "B": "b", "C": "c", "−": "none"}

@@ -18,10 +18,12 @@ from collections.abc import Sequence
 import plotly.io as pio
 from django.utils.translation import gettext as _
 
+from kpis.models import ActualValue
 from kpis.rules.evaluation import Evaluation, Rollup
 from kpis.rules.scale import DEFAULT_GRADES, NEUTRAL_COLOUR, Scale
 from lib.colours import INK, text_colour_on
-from lib.fiscal import wareki
+from lib.fiscal import fiscal_year_lines
+from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 
 # The same stack as app.css: the machine's Japanese font draws the labels (no web fonts, no internet).
@@ -79,7 +81,18 @@ def grade_text(scale: Scale, label: str) -> str:
 
 
 def year_tick(year: int) -> str:
-    return _("%(year)s年度") % {"year": year} + f"<br>{wareki(year)}"
+    """「2025年度」 over 「令和7年度」: the fiscal-year label on two lines (lib.fiscal)."""
+    first, second = fiscal_year_lines(year)
+    return f"{plain(first)}<br>{plain(second)}"
+
+
+def unapproved_note(evaluation: Evaluation, year: int) -> str:
+    """「（入力中・未承認）」 for a point drawn from a figure not yet approved (only the internal audience
+    sees those); "" for an approved one."""
+    record = evaluation.record(year)
+    if record is None or record.status == ActualValue.Status.APPROVED:
+        return ""
+    return _("（%(status)s・未承認）") % {"status": record.get_status_display()}
 
 
 def _layout(height: int, **extra) -> dict:
@@ -113,13 +126,14 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
     indicator = evaluation.indicator
     places = indicator.decimal_places
     unit = plain(indicator.unit or "")
+    triangle = triangle_negatives()
     b, t = indicator.baseline_year, indicator.target_year
     axis_years = sorted({*years, *(y for y in (b, t) if y is not None)})
     ticks = [year_tick(y) for y in axis_years]
     tick_of = dict(zip(axis_years, ticks, strict=True))
 
-    def shown(value):
-        return f"{format_decimal(value, places)}{unit}"
+    def shown(value, decimals=places):
+        return f"{format_decimal(value, decimals, triangle=triangle)}{unit}"
 
     figure = {"data": [], "layout": {}}
     # Expected path: from the baseline through each year's expected value.
@@ -137,12 +151,14 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
                 mode="lines+markers",
                 line={"color": EXPECTED_COLOUR, "dash": "dash", "width": 2},
                 marker={"size": 6, "color": EXPECTED_COLOUR},
-                hovertext=[_("期待値") + f" {shown(v)}" for _y, v in path],
+                hovertext=[_("期待値") + f" {shown(v, indicator.shown_places)}" for _y, v in path],
                 hoverinfo="text+x",
             )
         )
     compared_label = _("実績値（累計）") if indicator.aggregation == "cumulative" else _("実績値")
     points = [(y, evaluation.year(y)) for y in years if evaluation.year(y).compared is not None]
+    # A figure not yet approved is drawn hollow and says so in its hover text.
+    notes = [unapproved_note(evaluation, y) for y, _r in points]
     if points:
         figure["data"].append(
             dict(
@@ -155,7 +171,8 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
                 marker={
                     "size": 12 if not compact else 9,
                     "color": [grade_colour(scale, r.grade) for _y, r in points],
-                    "line": {"color": INK, "width": 1},
+                    "symbol": ["circle-open" if note else "circle" for note in notes],
+                    "line": {"color": INK, "width": [3 if note else 1 for note in notes]},
                 },
                 text=[plain(r.grade) for _y, r in points],
                 textposition="top center",
@@ -163,8 +180,9 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
                     f"{compared_label} {shown(r.compared)}<br>"
                     + _("評価")
                     + f" {grade_text(scale, r.grade)}"
-                    + ("" if r.rate is None else f"（{format_decimal(r.rate, 1)}%）")
-                    for _y, r in points
+                    + ("" if r.rate is None else f"（{format_decimal(r.rate, 1, triangle=triangle)}%）")
+                    + (f"<br>{note}" if note else "")
+                    for (_y, r), note in zip(points, notes, strict=True)
                 ],
                 hoverinfo="text+x",
             )

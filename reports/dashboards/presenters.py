@@ -185,9 +185,10 @@ def kgi_card(evaluation: Evaluation, year: int, scale: Scale, years) -> dict:
         "evaluation": evaluation,
         "indicator": evaluation.indicator,
         "result": evaluation.year(year),
+        "record": evaluation.record(year),
         "chart": charts.trend_figure(evaluation, scale, years, compact=True),
         "chart_id": f"chart-{evaluation.indicator.code}",
-        "years": [evaluation.year(y) for y in years],
+        "years": year_cells(evaluation, years),
     }
 
 

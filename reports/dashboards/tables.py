@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from kpis.rules.evaluation import Evaluation
 from kpis.rules.scale import Scale
 from lib.fiscal import fiscal_year_label
+from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 from lib.templatetags.figures import grade_badge
 from reports.dashboards.presenters import grade_rank
@@ -41,6 +42,7 @@ def indicator_rows(evaluations: list[Evaluation], year: int, scale: Scale, inter
                 "name": indicator.name,
                 "unit": indicator.unit,
                 "places": indicator.decimal_places,
+                "shown_places": indicator.shown_places,
                 "goal": indicator.goal.code,
                 "goal_number": indicator.goal.number,
                 "measure": indicator.measure.code if indicator.measure_id else "",
@@ -72,19 +74,21 @@ def indicator_rows(evaluations: list[Evaluation], year: int, scale: Scale, inter
 
 
 class NumberColumn(tables.Column):
-    """A Decimal shown like everywhere else (thousands separators, 「−」 when missing), sorted by value."""
+    """A Decimal shown like everywhere else (thousands separators, 「−」 when missing), sorted by value.
 
-    def __init__(self, *args, **kwargs):
+    `places`: the record's key of the decimals to show (a computed expected value: "shown_places")."""
+
+    def __init__(self, *args, places: str = "places", **kwargs):
         kwargs.setdefault("attrs", {"th": {"class": "num"}, "td": {"class": "num"}})
         kwargs.setdefault("empty_values", ())
         super().__init__(*args, **kwargs)
+        self.places = places
 
     def render(self, value, record):
         if value is None:
             return MISSING
-        return format_html(
-            '{}<span class="unit">{}</span>', format_decimal(value, record["places"]), record["unit"]
-        )
+        shown = format_decimal(value, record[self.places], triangle=triangle_negatives())
+        return format_html('{}<span class="unit">{}</span>', shown, record["unit"])
 
 
 class IndicatorTable(tables.Table):
@@ -101,7 +105,9 @@ class IndicatorTable(tables.Table):
     )
     baseline = NumberColumn(verbose_name=gettext_lazy("基準値"), order_by=("baseline_sort",))
     target = NumberColumn(verbose_name=gettext_lazy("目標値"), order_by=("target_sort",))
-    expected = NumberColumn(verbose_name=gettext_lazy("期待値"), order_by=("expected_sort",))
+    expected = NumberColumn(
+        verbose_name=gettext_lazy("期待値"), order_by=("expected_sort",), places="shown_places"
+    )
     compared = NumberColumn(verbose_name=gettext_lazy("実績値"), order_by=("actual_sort",))
     rate = tables.Column(
         verbose_name=gettext_lazy("達成率"),
@@ -150,7 +156,7 @@ class IndicatorTable(tables.Table):
         )
 
     def render_rate(self, value):
-        return MISSING if value is None else f"{format_decimal(value, 1)}%"
+        return MISSING if value is None else f"{format_decimal(value, 1, triangle=triangle_negatives())}%"
 
     def render_grade(self, value, record):
         return grade_badge(value, record["grade_name"] or _("評価不能"))

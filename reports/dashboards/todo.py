@@ -8,7 +8,7 @@ years ready to lock; the council sees its next meeting and what changed since th
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from accounts import access
 from goals.models import Department, Strategy
 from kpis.cycle.views.common import entry_url, submit_url
-from kpis.models import ActualValue, FiscalYear, Submission
-from lib.fiscal import date_label, deadline_countdown, fiscal_year_label
+from kpis.models import INDICATOR_ORDER, ActualValue, FiscalYear, ReturnNote, Submission
+from lib.fiscal import date_label, deadline_label, fiscal_year_label
 from reviews.models import Meeting, Opinion
 
 Sub = Submission.State
@@ -51,11 +51,7 @@ def _active_years(strategy: Strategy) -> list[FiscalYear]:
 def _deadline(year: FiscalYear) -> str:
     if year.deadline is None:
         return ""
-    today = timezone.localdate()
-    return _("締切日：%(day)s（%(left)s）") % {
-        "day": date_label(year.deadline),
-        "left": deadline_countdown(year.deadline, today),
-    }
+    return _("締切日：%(day)s") % {"day": deadline_label(year.deadline, timezone.localdate())}
 
 
 def _overdue(year: FiscalYear) -> bool:
@@ -74,6 +70,7 @@ def _staff(user, strategy: Strategy) -> list[Item]:
         )
     }
     totals, entered = _figure_counts(strategy, departments, [y.year for y in years])
+    questioned = _questioned_codes(submissions.values())
     items = []
     for year in years:
         for department in departments:
@@ -81,21 +78,48 @@ def _staff(user, strategy: Strategy) -> list[Item]:
             state = submission.state if submission else Sub.NOT_STARTED
             if state in (Sub.SUBMITTED, Sub.APPROVED) or not totals[department.pk]:
                 continue
-            items.append(_staff_item(year, department, submission, totals[department.pk], entered))
+            if state == Sub.RETURNED:
+                items.append(_returned_item(year, department, submission, questioned[submission.pk]))
+                continue
+            items.append(_staff_item(year, department, totals[department.pk], entered))
     return items
 
 
-def _staff_item(year, department, submission, total: int, entered: Counter) -> Item:
+def _questioned_codes(submissions) -> dict[int, list[str]]:
+    """The codes of the indicators questioned at each returned submission's last 差戻し: one query."""
+    returned = [s for s in submissions if s.state == Sub.RETURNED]
+    codes: dict[int, list[str]] = {s.pk: [] for s in returned}
+    if not returned:
+        return codes
+    notes = (
+        ReturnNote.objects.filter(submission__in=returned, returned_at=F("submission__reviewed_at"))
+        .order_by(*[f"indicator__{name}" for name in INDICATOR_ORDER])
+        .values_list("submission_id", "indicator__code")
+    )
+    for submission_id, code in notes:
+        codes[submission_id].append(code)
+    return codes
+
+
+def _returned_item(year, department, submission, codes: list[str]) -> Item:
+    label = fiscal_year_label(year.year)
+    details = []
+    if submission.comment:
+        details.append(_("政策企画課のコメント：%(comment)s") % {"comment": submission.comment})
+    if codes:
+        details.append(_("指摘のある指標：%(codes)s") % {"codes": "、".join(codes)})
+    return Item(
+        _("%(year)s %(department)s：差し戻されました。直して再提出してください。")
+        % {"year": label, "department": department.name},
+        entry_url(year.year, department),
+        detail=" ".join(details),
+        urgent=True,
+    )
+
+
+def _staff_item(year, department, total: int, entered: Counter) -> Item:
     label = fiscal_year_label(year.year)
     done = entered[department.pk, year.year]
-    if submission is not None and submission.state == Sub.RETURNED:
-        return Item(
-            _("%(year)s %(department)s：差し戻されました。直して再提出してください。")
-            % {"year": label, "department": department.name},
-            entry_url(year.year, department),
-            detail=_("政策企画課のコメント：%(comment)s") % {"comment": submission.comment},
-            urgent=True,
-        )
     if done >= total:
         return Item(
             _("%(year)s %(department)s：すべて入力済みです。提出してください。")

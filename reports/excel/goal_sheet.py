@@ -26,8 +26,8 @@ from lib.cells import (
     put_number,
     put_text,
 )
-from lib.fiscal import fiscal_year_label, wareki_with_seireki
-from reports.excel.review_cells import RATE_FORMAT, put_grade, year_text
+from lib.fiscal import fiscal_year_label
+from reports.excel.review_cells import RATE_FORMAT, put_grade, value_font, year_text
 from reports.excel.review_data import ReviewData
 
 KGI_FILL = PatternFill(fill_type="solid", fgColor="F3F6F9")
@@ -63,21 +63,24 @@ def goal_columns(strategy: Strategy, fiscal_year: int) -> list[Column]:
         Column(_("担当課"), cap=14),
         Column(_("単位"), cap=8),
         Column(_("基準値"), _("基準値（年度）")),
-        Column(_("年度"), _("基準値（年度）"), cap=18),
+        Column(_("年度"), _("基準値（年度）"), cap=23),
     ]
     for year in strategy.plan_years:
+        # Two columns wide enough for their group header, 2025年度（令和7年度）, on one line.
         columns += [
-            Column(_("期待値"), wareki_with_seireki(year)),
-            Column(_("実績値"), wareki_with_seireki(year)),
+            Column(_("期待値"), fiscal_year_label(year), minimum=11),
+            Column(_("実績値"), fiscal_year_label(year), minimum=11),
         ]
-    evaluated = _("評価（%(year)s）") % {"year": wareki_with_seireki(fiscal_year)}
+    evaluated = _("%(year)sの評価") % {"year": fiscal_year_label(fiscal_year)}
     columns += [
         Column(_("目標値"), _("目標値（年度）")),
-        Column(_("年度"), _("目標値（年度）"), cap=18),
+        Column(_("年度"), _("目標値（年度）"), cap=23),
         Column(_("達成率（％）"), evaluated, cap=10),
         Column(_("評価"), evaluated, cap=8),
+        Column(_("状態"), evaluated, cap=8),
         Column(_("要因分析"), minimum=24, cap=40),
         Column(_("今後の方向性"), minimum=12, cap=14),
+        Column(_("備考"), minimum=20, cap=30),
         Column(_("有識者会議の意見"), minimum=24, cap=36),
         Column(_("対応方針"), minimum=24, cap=36),
     ]
@@ -131,6 +134,8 @@ def write_goal_title(ws: Worksheet, goal: Goal, data: ReviewData):
     note = _("評価年度：%(year)s") % {"year": fiscal_year_label(data.fiscal_year)}
     if strategy.has_demo_data:
         note += "　" + _("デモデータ（架空の数値）")
+    if data.unapproved_count():
+        note += "　" + _("斜体の実績値は未承認（入力中・提出済）です。")
     put_text(
         ws,
         3,
@@ -255,7 +260,7 @@ def write_indicator_row(
     record = evaluation.record(year)
     opinion, response = data.opinions.get(indicator.pk, ("", ""))
     text = {"border": BORDER, "fill": fill}
-    number = {"border": BORDER, "fill": fill}
+    number = {"border": BORDER, "fill": fill, "triangle": data.triangle}
     column = 1
     for value in (
         indicator.code,
@@ -273,16 +278,19 @@ def write_indicator_row(
     column += 2
     for each_year in strategy.plan_years:
         result = evaluation.year(each_year)
-        put_number(ws, row, column, result.expected, places, **number)
-        put_number(ws, row, column + 1, result.actual, places, **number)
+        put_number(ws, row, column, result.expected, indicator.shown_places, **number)
+        font = value_font(evaluation, each_year)
+        put_number(ws, row, column + 1, result.actual, places, font=font, **number)
         column += 2
     result = evaluation.year(year)
     put_number(ws, row, column, indicator.target_value, places, **number)
     put_text(ws, row, column + 1, year_text(indicator.target_year), **text)
     put_number(ws, row, column + 2, result.rate, fmt=RATE_FORMAT, **number)
     put_grade(ws, row, column + 3, result.grade, data.scale)
-    column += 4
+    put_text(ws, row, column + 4, data.status_text(evaluation, year), alignment=CENTER, **text)
+    column += 5
     next_step = NextStep(record.next_step).label if record and record.next_step else ""
-    for value in (record.cause_analysis if record else "", next_step, opinion, response):
+    cause, note = (record.cause_analysis, record.note) if record else ("", "")
+    for value in (cause, next_step, note, opinion, response):
         put_text(ws, row, column, value, **text)
         column += 1

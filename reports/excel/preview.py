@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kpis.importing.prepare import ImportBatch, describe
-from lib.fiscal import wareki_with_seireki
+from lib.fiscal import fiscal_year_label
 
 FIELD_LABELS = {
     "value": gettext_lazy("実績値"),
@@ -37,7 +37,7 @@ def change_table_rows(batch: ImportBatch) -> SafeString:
     for change in batch.changes:
         year = change.fiscal_year
         if year not in years:
-            years[year] = escape(wareki_with_seireki(year))
+            years[year] = escape(fiscal_year_label(year))
         start = (
             f'<tr><td class="num">{escape(line_label % {"line": change.line})}</td>'
             f'<td class="code">{escape(change.indicator.code)}</td><td>{escape(change.indicator.name)}</td>'

@@ -1,14 +1,19 @@
 """Cells that both sheets of the review workbook write: a grade on its band's colours (from the plan's
-scale, kpis.rules.scale), an achievement rate, and a fiscal year (or 「−」)."""
+scale, kpis.rules.scale), an achievement rate, a fiscal year (or 「−」), and a figure not yet approved."""
 
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from kpis.models import ActualValue
+from kpis.rules.evaluation import Evaluation
 from kpis.rules.scale import Scale
 from lib.cells import BORDER, put_band
-from lib.fiscal import wareki_with_seireki
+from lib.fiscal import fiscal_year_label
 from lib.numbers import MISSING
 
 RATE_FORMAT = "#,##0.0"
+# A figure not yet approved (入力中・提出済), beside approved ones: italic and brown, as the sheet's note says.
+UNAPPROVED_FONT = Font(italic=True, color="9A6700")
 
 
 def put_grade(ws: Worksheet, row: int, column: int, label: str, scale: Scale, border=BORDER):
@@ -17,4 +22,12 @@ def put_grade(ws: Worksheet, row: int, column: int, label: str, scale: Scale, bo
 
 
 def year_text(year: int | None) -> str:
-    return wareki_with_seireki(year) if year else MISSING
+    return fiscal_year_label(year) if year else MISSING
+
+
+def value_font(evaluation: Evaluation, year: int) -> Font | None:
+    """UNAPPROVED_FONT for a year's figure that is entered but not approved, else None."""
+    record = evaluation.record(year)
+    if record is None or record.value is None or record.status == ActualValue.Status.APPROVED:
+        return None
+    return UNAPPROVED_FONT

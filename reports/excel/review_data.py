@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from goals.models import Goal, Measure, Policy, Strategy
+from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for
 from kpis.rules.scale import Scale
-from lib.fiscal import wareki
+from lib.fiscal import fiscal_year_label
 from reviews.queries import opinions_by_goal, opinions_by_indicator
 
 
@@ -21,7 +22,7 @@ def _opinion_texts(opinions) -> tuple[str, str]:
     said, answered = [], []
     for opinion in opinions:
         said.append(
-            f"［{wareki(opinion.fiscal_year)} {opinion.meeting.name}・{opinion.speaker}］{opinion.text}"
+            f"［{fiscal_year_label(opinion.fiscal_year)} {opinion.meeting.name}・{opinion.speaker}］{opinion.text}"
         )
         answer = opinion.response or opinion.follow_up_reason or "−"
         answered.append(f"［{opinion.get_follow_up_display()}］{answer}")
@@ -57,6 +58,7 @@ class ReviewData:
     evaluations: dict[int, Evaluation]  # indicator id → evaluation
     opinions: dict[int, tuple[str, str]] = field(default_factory=dict)
     goal_opinions: dict[int | None, tuple[str, str]] = field(default_factory=dict)
+    triangle: bool = False  # negatives written 「△3」 (the strategy's setting, Japanese only)
 
     def kgis(self, goal: Goal) -> list[Evaluation]:
         return [
@@ -81,6 +83,13 @@ class ReviewData:
             and e.indicator.measure_id == measure.pk
             and e.indicator.pk not in placed
         ]
+
+    def status_text(self, evaluation: Evaluation, year: int) -> str:
+        """The 状態 of a year's figure: 入力中, 提出済, 承認済, or 未入力 when there is none."""
+        record = evaluation.record(year)
+        if record is None or record.value is None:
+            return _("未入力")
+        return record.get_status_display()
 
     def unapproved_count(self) -> int:
         """The year's figures that are entered but not yet approved (入力中・提出済)."""
@@ -126,4 +135,5 @@ def review_data(strategy: Strategy, fiscal_year: int) -> ReviewData:
         evaluations=evaluations,
         opinions=opinions_for(strategy, fiscal_year),
         goal_opinions=goal_opinions_for(strategy, fiscal_year),
+        triangle=triangle_in_exports(strategy),
     )

@@ -16,6 +16,7 @@ from kpis.rules.scale import Scale
 from lib.cells import (
     BOLD,
     BORDER,
+    CENTER,
     DEMO_FONT,
     TITLE_FONT,
     excel_colour,
@@ -25,8 +26,8 @@ from lib.cells import (
     put_number,
     put_text,
 )
-from lib.fiscal import fiscal_year_label, wareki_with_seireki
-from reports.excel.review_cells import RATE_FORMAT, put_grade, year_text
+from lib.fiscal import fiscal_year_label
+from reports.excel.review_cells import RATE_FORMAT, put_grade, value_font, year_text
 from reports.excel.review_data import ReviewData
 
 CHART_ROWS = 18  # the rows a 7.5 cm chart covers
@@ -54,8 +55,9 @@ def write_summary(ws: Worksheet, data: ReviewData):
         ws.column_dimensions[get_column_letter(column)].width = width
     for column in range(5, 15):
         ws.column_dimensions[get_column_letter(column)].width = 14
-    for column in (6, 10):  # the KGI table's years: 令和6年度（2024） on one line
-        ws.column_dimensions[get_column_letter(column)].width = 19
+    # The KGI table's years, 2024年度（令和6年度）, on one line (and under 期待値, 実績値 in the headers).
+    for column in (6, 7, 8, 10):
+        ws.column_dimensions[get_column_letter(column)].width = 23
     ws.freeze_panes = None
     print_setup(ws, None)
     # The summary's long title lines should not wrap: they run over the empty cells to their right.
@@ -105,7 +107,8 @@ def write_title(ws: Worksheet, data: ReviewData) -> int:
             ws,
             row,
             1,
-            _("未承認（入力中・提出済）の実績値を%(count)s件含みます。") % {"count": pending},
+            _("未承認（入力中・提出済）の実績値を%(count)s件含みます（斜体で示します）。")
+            % {"count": pending},
             alignment=Alignment(vertical="top"),
         )
         row += 1
@@ -123,12 +126,13 @@ def write_kgi_table(ws: Worksheet, row: int, data: ReviewData) -> int:
         _("単位"),
         _("基準値"),
         _("基準年度"),
-        _("期待値（%(year)s）") % {"year": wareki_with_seireki(year)},
-        _("実績値（%(year)s）") % {"year": wareki_with_seireki(year)},
+        f"{_('期待値')}\n{fiscal_year_label(year)}",
+        f"{_('実績値')}\n{fiscal_year_label(year)}",
         _("目標値"),
         _("目標年度"),
         _("達成率（％）"),
         _("評価"),
+        _("状態"),
     ]
     for column, text in enumerate(headers, start=1):
         header_cell(ws, row, column, text)
@@ -136,20 +140,22 @@ def write_kgi_table(ws: Worksheet, row: int, data: ReviewData) -> int:
         for evaluation in data.kgis(goal):
             row += 1
             indicator, result = evaluation.indicator, evaluation.year(year)
-            places = indicator.decimal_places
+            places, triangle = indicator.decimal_places, data.triangle
             put_text(ws, row, 1, _("基本目標%(number)s") % {"number": goal.number})
             put_text(ws, row, 2, indicator.code)
             put_text(ws, row, 3, indicator.name)
             put_text(ws, row, 4, indicator.unit)
-            put_number(ws, row, 5, indicator.baseline_value, places)
+            put_number(ws, row, 5, indicator.baseline_value, places, triangle=triangle)
             put_text(ws, row, 6, year_text(indicator.baseline_year))
-            put_number(ws, row, 7, result.expected, places)
-            put_number(ws, row, 8, result.actual, places)
-            put_number(ws, row, 9, indicator.target_value, places)
+            put_number(ws, row, 7, result.expected, indicator.shown_places, triangle=triangle)
+            font = value_font(evaluation, year)
+            put_number(ws, row, 8, result.actual, places, font=font, triangle=triangle)
+            put_number(ws, row, 9, indicator.target_value, places, triangle=triangle)
             put_text(ws, row, 10, year_text(indicator.target_year))
-            put_number(ws, row, 11, result.rate, fmt=RATE_FORMAT)
+            put_number(ws, row, 11, result.rate, fmt=RATE_FORMAT, triangle=triangle)
             put_grade(ws, row, 12, result.grade, data.scale)
-            for column in range(1, 13):
+            put_text(ws, row, 13, data.status_text(evaluation, year), alignment=CENTER)
+            for column in range(1, 14):
                 ws.cell(row=row, column=column).border = BORDER
     return row + 1
 
@@ -162,7 +168,7 @@ def write_grade_counts(ws: Worksheet, row: int, data: ReviewData) -> tuple[int, 
         row,
         1,
         _("KPIの評価の集計（%(year)s、【再掲】の指標は一度だけ数えます）")
-        % {"year": wareki_with_seireki(year)},
+        % {"year": fiscal_year_label(year)},
         font=BOLD,
         alignment=Alignment(vertical="top"),
     )
@@ -255,7 +261,7 @@ def add_grade_chart(ws: Worksheet, data: ReviewData, counts_top: int, anchor_row
     chart.type = "bar"
     chart.grouping = "stacked"
     chart.overlap = 100
-    chart.title = _("基本目標別のKPI評価（%(year)s）") % {"year": wareki_with_seireki(data.fiscal_year)}
+    chart.title = _("基本目標別のKPI評価（%(year)s）") % {"year": fiscal_year_label(data.fiscal_year)}
     chart.y_axis.title = _("指標数")
     chart.x_axis.title = None
     chart.y_axis.majorGridlines = None

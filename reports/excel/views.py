@@ -27,6 +27,7 @@ from kpis.importing.prepare import ImportBatch, prepare_import
 from kpis.importing.readers import ImportFileError, read_rows
 from kpis.importing.staging import StagedImport, discard_staged, load_staged, stage
 from lib.uploads import MAX_ROWS, UploadRefused, check_upload, human_size, max_upload_bytes, too_large_message
+from reports.excel import imported
 from reports.excel.entry_template import build_entry_template, template_filename
 from reports.excel.forms import ConfirmForm, TemplateForm, UploadForm, YearForm
 from reports.excel.preview import batch_digest, change_count, change_table_rows
@@ -49,6 +50,8 @@ def reports(request: HttpRequest, *, status: int = 200, **forms_given) -> HttpRe
         "review_form": forms_given.get("review_form") or YearForm(strategy=strategy),
         "template_form": forms_given.get("template_form") or TemplateForm(strategy=strategy, user=user),
         "upload_limit": human_size(max_upload_bytes()),
+        # After an import: the departments it wrote for, their state and the way to 提出.
+        "imported": imported.recall(request, strategy),
     }
     return render(request, "excel/reports.html", context, status=status)
 
@@ -222,6 +225,7 @@ def apply_confirmed(
         messages.error(request, str(conflict))
         return redirect("excel:import_preview", token=token)
     discard_staged(request)
+    imported.remember(request, batch)
     logger.info("import applied: user=%s file=%r values=%s", request.user.username, filename, written)
     if approve:
         done = _("%(count)s件の値を承認済みとして取り込みました。")

@@ -59,23 +59,35 @@ TEXT_INPUTS = {"text", "search", "number", "date", "email", "url", "tel", "hidde
 
 
 class _Forms(HTMLParser):
-    """The POST forms of a page: action and the fields a browser would send as they stand."""
+    """The POST forms of a page: action and the fields a browser would send as they stand.
+
+    A field with a form="id" attribute belongs to that form wherever it stands (the review page's 指摘,
+    drawn beside the rows, above their form).
+    """
 
     def __init__(self):
         super().__init__()
         self.forms: list[dict] = []
+        self._by_id: dict[str, dict] = {}
         self._select: str | None = None
         self._textarea: str | None = None
+
+    def _form_with_id(self, form_id: str) -> dict:
+        return self._by_id.setdefault(form_id, {"action": "", "fields": {}, "free": []})
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
             if (attrs.get("method") or "get").lower() == "post":
-                self.forms.append({"action": attrs.get("action") or "", "fields": {}, "free": []})
+                form = self._form_with_id(attrs["id"]) if attrs.get("id") else {"fields": {}, "free": []}
+                form["action"] = attrs.get("action") or ""
+                self.forms.append(form)
             else:
                 self.forms.append(None)
             return
         form = self.forms[-1] if self.forms else None
+        if attrs.get("form"):
+            form = self._form_with_id(attrs["form"])
         if form is None or "name" not in attrs or "disabled" in attrs:
             return
         name = attrs["name"]
@@ -86,7 +98,7 @@ class _Forms(HTMLParser):
         elif tag == "textarea":
             form["fields"][name] = ""
             form["free"].append(name)
-            self._textarea = name
+            self._textarea = (form, name)
         elif tag == "select":
             self._select = name
             form["fields"].setdefault(name, None)
@@ -118,8 +130,9 @@ class _Forms(HTMLParser):
             self._textarea = None
 
     def handle_data(self, data):
-        if self._textarea and self.forms and self.forms[-1] is not None:
-            self.forms[-1]["fields"][self._textarea] += data
+        if self._textarea:
+            form, name = self._textarea
+            form["fields"][name] += data
 
 
 def post_forms(html: str) -> list[dict]:

@@ -91,6 +91,49 @@ def test_values_as_staff_type_them_are_normalised(plan, tmp_path):
     assert stored("G2-KGI2") == Decimal("-5")
 
 
+def test_a_value_may_carry_its_indicators_own_unit(plan, tmp_path):
+    content = (
+        JA_HEADER
+        + "G3-M1-K1,2025,120人,\r\n"  # 人
+        + "G3-M1-K2,2025,１，２００ 人,\r\n"  # 人, full-width with a space
+        + "G3-KGI1,2025,△３人,\r\n"  # 人, negative
+        + "G2-M1-K5,2025,45.5％,\r\n"  # ％
+        + "G2-KGI1,2025,568人／年,\r\n"  # 人／年
+        + "G4-M3-K3,2025,560ｇ,\r\n"  # g, full-width
+    )
+    run_import(tmp_path, content)
+    assert stored("G3-M1-K1") == Decimal("120")
+    assert stored("G3-M1-K2") == Decimal("1200")
+    assert stored("G3-KGI1") == Decimal("-3")
+    assert stored("G2-M1-K5") == Decimal("45.5")
+    assert stored("G2-KGI1") == Decimal("568")
+    assert stored("G4-M3-K3") == Decimal("560")
+
+
+def test_another_unit_or_the_unit_alone_is_refused_naming_the_row_and_the_expected_unit(plan, tmp_path):
+    content = JA_HEADER + "G3-M1-K1,2025,120件,\r\nG3-M1-K2,2025,人,\r\nG2-M1-K5,2025,45.5人,\r\n"
+    _message, err = failing_import(tmp_path, content)
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("2行目 実績値: 「120件」は単位が違います（この指標の単位は「人」です）。")
+    assert lines[1].startswith("3行目 実績値: 「人」だけでは数値がありません。")
+    assert lines[2].startswith("4行目 実績値: 「45.5人」は単位が違います（この指標の単位は「％」です）。")
+    assert "'" not in err
+    assert ActualValue.objects.count() == 0
+
+
+def test_a_unit_is_read_with_the_row_s_own_indicator_and_a_row_without_one_names_no_unit(plan):
+    rows = [
+        RawRow(line=2, cells={"code": "G9-KGI9", "fiscal_year": "2025", "value": "12人"}, columns={}),
+        RawRow(line=3, cells={"code": "G3-M1-K1", "fiscal_year": "2025", "value": "12人"}, columns={}),
+    ]
+    result = prepare_import(rows, strategy=plan)
+    messages = [str(error) for error in result.errors]
+    assert (
+        len(messages) == 2 and "指標コード" in messages[0] and "「12人」は数値として読めません" in messages[1]
+    )
+    assert len(result.changes) == 1 and result.changes[0].fields["value"] == (None, Decimal("12"))
+
+
 def test_extra_columns_and_the_optional_analysis_columns_are_handled(plan, tmp_path):
     content = (
         "指標コード,指標名,年度,実績値,要因分析,今後の方向性\r\n"
@@ -194,7 +237,7 @@ def test_dry_run_prints_every_change_and_writes_nothing(plan, tmp_path):
 def test_a_bad_row_among_good_ones_writes_nothing_and_names_its_line_and_column(plan, tmp_path):
     content = JA_HEADER + "G2-KGI1,2025,400,\r\nG1-KGI1,2025,たくさん,\r\nG2-KGI2,2025,3200,\r\n"
     message, err = failing_import(tmp_path, content)
-    assert "3行目 実績値: 数値として読めません" in err
+    assert "3行目 実績値: 「たくさん」は数値として読めません。数字だけ（単位「百万円」は付けても" in err
     assert "1行に誤りがあります" in message
     assert ActualValue.objects.count() == 0
 
@@ -216,7 +259,7 @@ def test_every_bad_row_gets_one_message_naming_its_columns(plan, tmp_path):
     assert lines[2].startswith("5行目 code: G2-KGI1 の2025年度は4行目にもあります")
     assert (
         lines[3].startswith("6行目 fiscal_year: 年度として読めません")
-        and "value: 数値として読めません" in lines[3]
+        and "value: 「x」は数値として読めません" in lines[3]
     )
     assert ActualValue.objects.count() == 0
 
@@ -379,7 +422,7 @@ def test_prepare_import_with_excel_column_letters_names_the_letter(plan):
     ]
     result = prepare_import(rows, strategy=plan)
     assert [(e.line, e.column) for e in result.errors] == [(5, "D")]
-    assert str(result.errors[0]).startswith("5行目 D: 数値として読めません")
+    assert str(result.errors[0]).startswith("5行目 D: 「abc」は数値として読めません")
 
 
 def test_apply_import_refuses_a_batch_with_errors(plan):

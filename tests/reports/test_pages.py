@@ -48,8 +48,9 @@ def test_the_overview_shows_the_year_selector_and_six_kgi_cards_with_grade_lette
     assert "2025年度（令和7年度）" in html
     assert '<select name="fy" id="id_fy">' in html
     assert html.count('class="kgi-card"') == 6
-    # G1-KGI1: 279,000 against 280,021.33 → 99.6% → B+ 概ね順調 (domain.md's worked example).
-    assert "279,000" in html and "280,021.33" in html and "99.6%" in html
+    # G1-KGI1: 279,000 against 280,021.33 → 99.6% → B+ 概ね順調 (domain.md's worked example); the expected
+    # value is shown with the indicator's own places (whole 百万円), its exact value rated.
+    assert "279,000" in html and "280,021<" in html and "280,021.33" not in html and "99.6%" in html
     assert re.search(r'class="grade grade-bplus">B\+<span class="grade-name"> 概ね順調', html)
 
 

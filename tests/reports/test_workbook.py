@@ -109,7 +109,8 @@ def test_figures_are_numeric_cells_with_number_formats_and_missing_ones_show_a_d
     for cell in (baseline, expected, rate):
         assert cell.data_type == "n" and isinstance(cell.value, int | float)
     assert baseline.value == 277835 and baseline.number_format == "#,##0"
-    assert expected.value == 280021.33 and expected.number_format == "#,##0.00"
+    # The rule's exact expected value, shown with the indicator's own places (whole people, not 280,021.33).
+    assert expected.value == 280021.33 and expected.number_format == "#,##0"
     assert rate.number_format == "#,##0.0"
     next_year_actual = ws.cell(row, column_of(ws, "実績値", occurrence=2))
     assert next_year_actual.value == "−"
@@ -124,11 +125,19 @@ def test_an_indicators_decimal_places_choose_the_number_format(plan):
     assert actual.value == 3.25 and actual.number_format == "#,##0.0"
 
 
-def test_year_headers_are_in_wareki_with_the_western_year(plan):
-    ws = open_workbook(build_review_workbook(plan, 2025))["基本目標1"]
+def test_year_headers_read_as_on_the_screens_western_year_then_wareki(plan):
+    workbook = open_workbook(build_review_workbook(plan, 2025))
+    ws = workbook["基本目標1"]
     headers = [ws.cell(HEADER_ROW, column).value for column in range(1, ws.max_column + 1)]
-    for label in ("令和7年度（2025）", "令和8年度（2026）", "令和9年度（2027）"):
+    for label in ("2025年度（令和7年度）", "2026年度（令和8年度）", "2027年度（令和9年度）"):
         assert label in headers
+    assert "2025年度（令和7年度）の評価" in headers
+    (row,) = rows_with_code(ws, "G1-KGI1")
+    assert ws.cell(row, column_of(ws, "年度")).value == "2024年度（令和6年度）"  # the baseline year
+    summary = workbook["総括"]
+    texts = [cell.value for row in summary.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert "期待値\n2025年度（令和7年度）" in texts
+    assert not any("（2025）" in text or "（2024）" in text for text in texts)
 
 
 def test_grades_show_their_letter_and_the_bands_fill_colour(plan):

@@ -14,7 +14,7 @@ from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
 from kpis.cycle import checks, services
 from kpis.cycle.forms import seen_state
-from kpis.cycle.rows import Row, figure_rows
+from kpis.cycle.rows import Row, attach_return_notes, figure_rows
 from kpis.cycle.views.common import entry_url, fiscal_year_or_404, submit_url
 from kpis.models import Submission
 
@@ -52,7 +52,13 @@ class _Screen:
         return figure_rows(self.request.user, self.strategy, self.fiscal_year, self.department, **kwargs)
 
     def render(self, rows: list[Row], *, status: int = 200, **extra) -> HttpResponse:
-        return render(self.request, TEMPLATE, {**self.context, "rows": rows, **extra}, status=status)
+        # While returned, the rows questioned are marked, with the 指摘, and listed at the top.
+        submission = self.context["submission"]
+        questioned = (
+            attach_return_notes(rows, submission) if submission.state == Submission.State.RETURNED else []
+        )
+        context = {**self.context, "rows": rows, "questioned": questioned, **extra}
+        return render(self.request, TEMPLATE, context, status=status)
 
 
 @access.require(access.can_enter, "entry")
