@@ -102,8 +102,9 @@ TEMPLATES = [
                 "accounts.context_processors.strategy",
                 "accounts.context_processors.roles",
             ],
-            # Template filters that show figures and fiscal years; lib/ is a plain package, not an app.
-            "libraries": {"figures": "lib.templatetags.figures"},
+            # Template filters that show figures and fiscal years, and the {% scrollbox %} for wide tables;
+            # lib/ is a plain package, not an app.
+            "libraries": {"figures": "lib.templatetags.figures", "layout": "lib.templatetags.layout"},
         },
     },
 ]

@@ -30,6 +30,25 @@
     window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, figure.config || {}).then(function () {
       element.classList.add("chart-drawn");
       drawn.push(element);
+      scalable(element);
+      element.on("plotly_afterplot", function () {
+        scalable(element);
+      });
+    });
+  }
+
+  // Give each of the chart's layered SVGs a viewBox of its drawn size: on screen nothing changes, and the
+  // print stylesheet can then shrink a chart drawn for a wide screen to the paper's width, whole (Plotly's
+  // own resize is asynchronous and comes too late for printing).
+  function scalable(element) {
+    var layers = element.querySelectorAll("svg.main-svg");
+    Array.prototype.forEach.call(layers, function (svg) {
+      var width = svg.getAttribute("width");
+      var height = svg.getAttribute("height");
+      if (width && height) {
+        svg.setAttribute("viewBox", "0 0 " + width + " " + height);
+        svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+      }
     });
   }
 
