@@ -173,18 +173,29 @@ def cell_width(cell) -> int:
 def fit_columns(ws: Worksheet, first_row: int, caps: dict[int, int], minimum: int = 6, maximum: int = 60):
     """Widths that fit Japanese text from `first_row` down; long text columns are capped and wrap."""
     widths: dict[int, int] = defaultdict(int)
+    spanning = _merged_spans(ws)
     for row in ws.iter_rows(min_row=first_row):
         for cell in row:
-            if cell.value is None or type(cell).__name__ == "MergedCell":
-                continue
+            if cell.value is None or type(cell).__name__ == "MergedCell" or cell.coordinate in spanning:
+                continue  # a text merged across columns takes their joint width, and widens none of them
             widths[cell.column] = max(widths[cell.column], cell_width(cell))
     for column, width in widths.items():
         cap = caps.get(column, maximum)
         ws.column_dimensions[get_column_letter(column)].width = max(minimum, min(cap, width + 2))
 
 
+def _merged_spans(ws: Worksheet) -> dict[str, tuple[int, int]]:
+    """The first cell of every range merged across columns → (its first column, its last column)."""
+    return {
+        f"{get_column_letter(r.min_col)}{r.min_row}": (r.min_col, r.max_col)
+        for r in ws.merged_cells.ranges
+        if r.max_col > r.min_col
+    }
+
+
 def fit_rows(ws: Worksheet, first_row: int, last_row: int, line_height: float = 15.0):
     """Row heights for wrapped text: neither Excel nor LibreOffice grows them when opening a file."""
+    spanning = _merged_spans(ws)
     for row in ws.iter_rows(min_row=first_row, max_row=last_row):
         lines = 1
         for cell in row:
@@ -194,7 +205,11 @@ def fit_rows(ws: Worksheet, first_row: int, last_row: int, line_height: float = 
                 or not (cell.alignment and cell.alignment.wrap_text)
             ):
                 continue
-            width = ws.column_dimensions[get_column_letter(cell.column)].width or 8.43
+            columns = spanning.get(cell.coordinate, (cell.column, cell.column))
+            width = sum(
+                ws.column_dimensions[get_column_letter(column)].width or 8.43
+                for column in range(columns[0], columns[1] + 1)
+            )
             usable = max(1, int(width * 0.9) - 1)  # LibreOffice's fonts run a little wider
             lines = max(
                 lines, sum(-(-max(1, display_width(part)) // usable) for part in cell.value.split("\n"))

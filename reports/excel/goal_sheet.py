@@ -121,7 +121,7 @@ def write_goal_sheet(ws: Worksheet, goal: Goal, data: ReviewData):
         ws.auto_filter.ref = f"A{HEADER_ROW + 1}:{get_column_letter(len(columns))}{last_row}"
     ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=2)
     row = write_goal_counts(ws, last_row + 2, goal, data)
-    write_goal_opinions(ws, row, goal, data)
+    last_row = write_goal_opinions(ws, row, goal, data, last_column=len(columns))
     size_goal_sheet(ws, columns, last_row)
     print_setup(ws, f"{HEADER_ROW}:{HEADER_ROW + 1}")
 
@@ -207,9 +207,10 @@ def write_goal_counts(ws: Worksheet, row: int, goal: Goal, data: ReviewData) -> 
     return row
 
 
-def write_goal_opinions(ws: Worksheet, row: int, goal: Goal, data: ReviewData) -> int:
+def write_goal_opinions(ws: Worksheet, row: int, goal: Goal, data: ReviewData, *, last_column: int) -> int:
     """Opinions on the goal as a whole (those on one indicator stand in its row) and, on the first goal's
-    sheet, those on the whole plan; returns the last row written."""
+    sheet, those on the whole plan; returns the last row written. Their text spans the sheet's width
+    (columns 2 to last_column, merged), so it prints readably instead of in one narrow column."""
     for key, heading in (
         (goal.pk, _("基本目標への有識者会議の意見・提言")),
         (None, _("計画全体への有識者会議の意見・提言")),
@@ -219,12 +220,12 @@ def write_goal_opinions(ws: Worksheet, row: int, goal: Goal, data: ReviewData) -
         said, answered = data.goal_opinions[key]
         row += 2
         put_text(ws, row, 1, heading, font=BOLD, alignment=Alignment(vertical="top", wrap_text=False))
-        row += 1
-        put_text(ws, row, 1, _("意見・提言"), font=BOLD).border = BORDER
-        put_text(ws, row, 2, said).border = BORDER
-        row += 1
-        put_text(ws, row, 1, _("対応方針"), font=BOLD).border = BORDER
-        put_text(ws, row, 2, answered).border = BORDER
+        for label, text in ((_("意見・提言"), said), (_("対応方針"), answered)):
+            row += 1
+            put_text(ws, row, 1, label, font=BOLD).border = BORDER
+            put_text(ws, row, 2, text).border = BORDER
+            if last_column > 2:
+                ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last_column)
     return row
 
 

@@ -13,20 +13,25 @@ from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for
 from kpis.rules.scale import Scale
-from lib.fiscal import fiscal_year_label
 from reviews.queries import opinions_by_goal, opinions_by_indicator
 
 
 def _opinion_texts(opinions) -> tuple[str, str]:
-    """The opinions (with year, meeting and speaker) and their responses (with the follow-up state)."""
+    """The opinions (with meeting, its day and the speaker) and their responses (with the follow-up state).
+
+    The meeting's name already says its year (「令和7年度第1回…」): the label does not repeat it."""
     said, answered = [], []
     for opinion in opinions:
-        said.append(
-            f"［{fiscal_year_label(opinion.fiscal_year)} {opinion.meeting.name}・{opinion.speaker}］{opinion.text}"
-        )
+        said.append(f"［{opinion_source(opinion)}］{opinion.text}")
         answer = opinion.response or opinion.follow_up_reason or "−"
         answered.append(f"［{opinion.get_follow_up_display()}］{answer}")
     return "\n".join(said), "\n".join(answered)
+
+
+def opinion_source(opinion) -> str:
+    """令和7年度第1回創生有識者会議（2026年7月15日）・有識者A: where an opinion was said, and by whom."""
+    day = opinion.meeting.date
+    return f"{opinion.meeting.name}（{day.year}年{day.month}月{day.day}日）・{opinion.speaker}"
 
 
 def opinions_for(strategy: Strategy, fiscal_year: int) -> dict[int, tuple[str, str]]:

@@ -92,3 +92,26 @@ def test_an_opinion_that_starts_like_a_formula_is_written_as_text(plan, answered
 def test_in_fy2027_only_the_unsettled_one_is_still_carried(plan, answered):
     on_goal, _on_kgi = answered
     assert list(Opinion.objects.carried_into(plan, 2027)) == [on_goal]
+
+
+def test_opinion_labels_name_the_meeting_once_and_goal_opinions_print_across_the_sheet(plan, answered):
+    on_goal, _on_kgi = answered
+    on_goal.text = "観光の発信を強化すべき。" * 20  # a long opinion, as councils write them
+    on_goal.save()
+    sheet = openpyxl.load_workbook(io.BytesIO(build_review_workbook(plan, 2026)))["基本目標2"]
+    kgi_row = next(row for row in sheet.iter_rows() if any(c.value == "G2-KGI1" for c in row))
+    label = next(c.value for c in kgi_row if isinstance(c.value, str) and "転入の要因" in c.value)
+    assert label.startswith("［令和7年度第1回創生有識者会議（2026年7月15日）・有識者A］")
+    assert label.count("令和7年度") == 1  # not 「［2025年度（令和7年度） 令和7年度第1回…」
+    said = next(
+        c for row in sheet.iter_rows() for c in row if isinstance(c.value, str) and "強化すべき。" in c.value
+    )
+    merged = next(r for r in sheet.merged_cells.ranges if said.coordinate in r)
+    assert merged.min_col == 2 and merged.max_col == sheet.max_column
+    width = sum(
+        sheet.column_dimensions[openpyxl.utils.get_column_letter(c)].width
+        for c in range(2, merged.max_col + 1)
+    )
+    assert width > 100  # the whole sheet's width, not one 12-wide column
+    assert sheet.column_dimensions["B"].width < 40  # and the long text did not widen column B itself
+    assert sheet.row_dimensions[said.row].height > 15  # two or more lines: the height shows them all
