@@ -1,9 +1,8 @@
 """Write the meeting pack (会議資料) of one meeting to a PDF file: the same PDF as its page's download."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
+from reports.management.output import write_export
 from reports.pack.data import meeting_pack
 from reports.pack.pdf import pack_pdf
 from reviews.models import Meeting
@@ -22,9 +21,4 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"会議 {meeting} がありません。")
         data = pack_pdf(meeting_pack(found.strategy, found), "a3" if a3 else "a4")
-        path = Path(output)
-        try:
-            path.write_bytes(data)
-        except OSError as error:
-            raise CommandError(f"{path} に書き込めません: {error}") from error
-        self.stdout.write(f"{path} を書き出しました（{len(data):,} バイト）。")
+        write_export(self, output, data)

@@ -1,11 +1,10 @@
 """Write the review workbook (効果検証シート) of one fiscal year to a file."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from goals.models import Strategy
 from reports.excel.workbook import build_review_workbook
+from reports.management.output import write_export
 
 
 class Command(BaseCommand):
@@ -30,9 +29,4 @@ class Command(BaseCommand):
                 f"{fiscal_year}年度は計画期間（{plan.first_year}〜{plan.last_year}年度）の外です。"
             )
         data = build_review_workbook(plan, fiscal_year)
-        path = Path(output)
-        try:
-            path.write_bytes(data)
-        except OSError as error:
-            raise CommandError(f"{path} に書き込めません: {error}") from error
-        self.stdout.write(f"{path} を書き出しました（{len(data):,} バイト）。")
+        write_export(self, output, data)
