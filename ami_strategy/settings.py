@@ -213,8 +213,6 @@ else:
 # Uploaded figures files (CSV / xlsx) are small; anything bigger is refused before parsing.
 MAX_UPLOAD_BYTES = int(os.getenv("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
-# Where an uploaded file waits between its preview and the confirmation (default: the system's temp folder).
-IMPORT_STAGING_DIR = os.getenv("IMPORT_STAGING_DIR") or None
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

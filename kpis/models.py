@@ -483,3 +483,25 @@ class SentMail(models.Model):
 
     def __str__(self):
         return f"{self.sent_at:%Y-%m-%d} {self.address} {self.subject}"
+
+
+class StagedUpload(models.Model):
+    """An upload's rows between its preview and its 確定 (kpis.importing.staging).
+
+    In the database, not on one server's disk: with several app servers, the one that confirms an upload
+    need not be the one that previewed it. Rows older than an hour are swept; nothing here is plan data,
+    so backups leave it out.
+    """
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    rows = models.TextField()  # compact JSON (kpis.importing.staging)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("取込待ちのファイル")
+        verbose_name_plural = _("取込待ちのファイル")
+
+    def __str__(self):
+        return self.filename

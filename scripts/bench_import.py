@@ -221,8 +221,7 @@ def main(argv=None) -> int:
         FiscalYear.objects.filter(strategy=plan.strategy).update(state=FiscalYear.State.OPEN)
         strategy = plan.strategy
         steps: list[Step] = []
-        staging = Path(tmpdir or "/tmp") / "staging"
-        with override_settings(DEBUG=False, IMPORT_STAGING_DIR=str(staging), ALLOWED_HOSTS=["testserver"]):
+        with override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"]):
             client = Client(raise_request_exception=True)
             client.force_login(plan.planning)
             changed = changed_rows(strategy, rows)

@@ -17,12 +17,11 @@ def bench_import():
     return importlib.import_module("bench_import")
 
 
-def test_the_import_benchmark_uploads_previews_and_confirms_its_files(db, bench_import, settings, tmp_path):
+def test_the_import_benchmark_uploads_previews_and_confirms_its_files(db, bench_import):
     from bench import build_plan
 
     from kpis.models import ActualValue, FiscalYear
 
-    settings.IMPORT_STAGING_DIR = str(tmp_path)
     plan = build_plan(copies=1, years=3, departments=2)
     FiscalYear.objects.filter(strategy=plan.strategy).update(state=FiscalYear.State.OPEN)
     client = Client(raise_request_exception=True)

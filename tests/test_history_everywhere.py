@@ -37,6 +37,7 @@ UNTRACKED = {
     "axes.accesslog": "sign-ins, written by the login throttle",
     "axes.accessfailurelog": "failed sign-ins, written by the login throttle",
     "kpis.sentmail": "the log of mails sent, written once per mail and never edited",
+    "kpis.stagedupload": "an upload's rows between its preview and its 確定, deleted after an hour",
 }
 
 

@@ -2,29 +2,27 @@
 
 The file is read (and checked) once, at upload; what is kept is its rows (RawRows), so that the preview and
 the confirmation only check them against the plan again, never parse the file again. This module is the
-whole store: stage, load_staged and discard_staged are all the views know of it, so that it can move (to
-the database, say) without them changing.
+whole store: stage, load_staged and discard_staged are all the views know of it.
 
-The rows go to a private file (mode 0600; its directory, settings.IMPORT_STAGING_DIR or else one in the
-system's temporary directory, is created 0700) named by a random token; the session holds the token, the
-file name, the uploader and the stored bytes' SHA-256. Staged rows are given back only to the same session
-and user, unchanged and younger than STAGING_MAX_AGE; one upload per session, stale files are swept on the
-next upload.
+The rows are kept in the database (kpis.models.StagedUpload), named by a random 256-bit token, so that any
+app server can confirm an upload another one previewed: nothing lives on one server's disk. The session
+holds the token, the file name, the uploader and the stored rows' SHA-256. Staged rows are given back only
+to the same session and user, unchanged and younger than STAGING_MAX_AGE; one upload per session, stale
+rows are swept on the next upload.
 """
 
 import hashlib
 import json
-import os
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 
-from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from kpis.importing.rows import RawRow
+from kpis.models import StagedUpload
 
 SESSION_KEY = "excel_import"
 STAGING_MAX_AGE = 60 * 60  # seconds a preview stays valid
@@ -36,27 +34,19 @@ class StagedImport:
     rows: list[RawRow]
 
 
-def staging_dir() -> Path:
-    """Where staged uploads are kept."""
-    configured = getattr(settings, "IMPORT_STAGING_DIR", None)
-    return Path(configured) if configured else Path(tempfile.gettempdir()) / "ami-strategy-imports"
-
-
 def stage(request: HttpRequest, filename: str, rows: list[RawRow]) -> str:
     """Keep an upload's rows for its preview and confirmation; one per session, the previous one is dropped."""
     discard_staged(request)
-    directory = staging_dir()
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    remove_stale(directory)
+    remove_stale()
     token = secrets.token_urlsafe(32)
     data = _dump(rows)
-    fd = os.open(directory / f"{token}.upload", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    StagedUpload.objects.create(
+        token=token, user=request.user, filename=filename[:255], rows=data, created_at=timezone.now()
+    )
     request.session[SESSION_KEY] = {
         "token": token,
         "filename": filename,
-        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha256": _digest(data),
         "user": request.user.pk,
         "at": time.time(),
     }
@@ -71,48 +61,46 @@ def load_staged(request: HttpRequest, token: str) -> StagedImport | None:
     if entry.get("user") != request.user.pk or time.time() - entry.get("at", 0) > STAGING_MAX_AGE:
         discard_staged(request)
         return None
-    try:
-        data = (staging_dir() / f"{entry['token']}.upload").read_bytes()
-    except OSError:
+    data = (
+        StagedUpload.objects.filter(token=entry["token"], user=request.user, created_at__gte=_cutoff())
+        .values_list("rows", flat=True)
+        .first()
+    )
+    if data is None:
         return None
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+    if _digest(data) != entry.get("sha256"):
         discard_staged(request)
         return None
     try:
         rows = _load(data)
     except (ValueError, KeyError, TypeError, IndexError):
-        # Not rows this module wrote (a file staged by an older version, say): upload again.
+        # Not rows this module wrote (staged by an older version, say): upload again.
         discard_staged(request)
         return None
     return StagedImport(entry["filename"], rows)
 
 
 def discard_staged(request: HttpRequest) -> None:
-    """Forget this session's staged upload and delete its file (a token of other characters is ignored)."""
+    """Forget this session's staged upload and delete its rows."""
     entry = request.session.pop(SESSION_KEY, None)
-    if (
-        entry
-        and isinstance(entry.get("token"), str)
-        and entry["token"].replace("-", "").replace("_", "").isalnum()
-    ):
-        try:
-            (staging_dir() / f"{entry['token']}.upload").unlink(missing_ok=True)
-        except OSError:
-            pass
+    if entry and isinstance(entry.get("token"), str):
+        StagedUpload.objects.filter(token=entry["token"]).delete()
 
 
-def remove_stale(directory: Path) -> None:
-    """Delete staged files older than STAGING_MAX_AGE (those whose session never came back)."""
-    cutoff = time.time() - STAGING_MAX_AGE
-    for path in directory.glob("*.upload"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink(missing_ok=True)
-        except OSError:
-            continue
+def remove_stale() -> None:
+    """Delete staged rows older than STAGING_MAX_AGE (those whose session never came back)."""
+    StagedUpload.objects.filter(created_at__lt=_cutoff()).delete()
 
 
-def _dump(rows: list[RawRow]) -> bytes:
+def _cutoff():
+    return timezone.now() - timedelta(seconds=STAGING_MAX_AGE)
+
+
+def _digest(data: str) -> str:
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _dump(rows: list[RawRow]) -> str:
     """Rows as compact JSON; the column names, the same for every row of a file, are kept once."""
     column_sets: list[dict[str, str]] = []
     index_of: dict[int, int] = {}
@@ -124,10 +112,10 @@ def _dump(rows: list[RawRow]) -> bytes:
             column_sets.append(row.columns)
         records.append([row.line, index_of[key], row.cells])
     document = {"columns": column_sets, "rows": records}
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def _load(data: bytes) -> list[RawRow]:
+def _load(data: str) -> list[RawRow]:
     document = json.loads(data)
     column_sets = document["columns"]
     return [

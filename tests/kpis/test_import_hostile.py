@@ -311,11 +311,6 @@ KEYS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def staging(settings, tmp_path):
-    settings.IMPORT_STAGING_DIR = str(tmp_path / "staging")
-
-
 def upload(client, name: str, data: bytes):
     return client.post(reverse("excel:import_upload"), {"file": SimpleUploadedFile(name, data)})
 

@@ -26,11 +26,6 @@ State = Submission.State
 Status = ActualValue.Status
 
 
-@pytest.fixture(autouse=True)
-def staging(settings, tmp_path):
-    settings.IMPORT_STAGING_DIR = str(tmp_path / "staging")
-
-
 @pytest.fixture
 def open_2025(plan):
     return set_year_state(plan, 2025, FiscalYear.State.OPEN)

@@ -8,10 +8,11 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpis.models import ActualValue, FiscalYear, Indicator
+from kpis.models import ActualValue, FiscalYear, Indicator, StagedUpload
 from tests.support.factories import build_synthetic_plan, make_user, set_actual
 
 pytestmark = pytest.mark.django_db
@@ -20,13 +21,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(autouse=True)
-def staging(settings, tmp_path):
-    settings.IMPORT_STAGING_DIR = str(tmp_path / "staging")
-    return tmp_path / "staging"
+def staging():
+    """The staged uploads, as the store keeps them (in the database)."""
+    return StagedUpload.objects
 
 
 def staged_files(staging) -> list:
-    return list(staging.glob("*.upload")) if staging.exists() else []
+    return list(staging.all())
 
 
 def download_template(client, department="kodomo", year=2025) -> openpyxl.Workbook:
@@ -296,11 +297,26 @@ def test_an_upload_can_only_be_confirmed_by_the_session_that_sent_it(client, use
     assert ActualValue.objects.count() == 0
 
 
+def test_an_upload_previewed_on_one_app_server_is_confirmed_on_another(client, users, plan, staging):
+    """A staged upload lives in the database, not on one server's disk: a second server (here a second
+    client on the same database and session) confirms it, and the staged rows are gone afterwards."""
+    open_year(plan)
+    client.force_login(users["planning"])
+    token = token_of(upload(client, "a.csv", csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")))
+    assert staging.filter(token=token).exists()
+    other_server = Client()
+    other_server.cookies = client.cookies
+    assert confirm(other_server, token).status_code == 302
+    assert ActualValue.objects.get().value == Decimal("12")
+    assert not staging.exists()
+
+
 def test_a_tampered_staging_file_is_not_applied(client, users, staging):
     client.force_login(users["planning"])
     token = token_of(upload(client, "a.csv", csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")))
-    (path,) = staged_files(staging)
-    path.write_bytes(csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,999"))
+    (staged,) = staged_files(staging)
+    staged.rows = staged.rows.replace('"12"', '"999"')
+    staged.save()
     response = client.get(reverse("excel:import_preview", args=[token]))
     assert response["Location"] == reverse("excel:import_upload")
     assert ActualValue.objects.count() == 0
@@ -521,8 +537,8 @@ def test_a_file_is_read_once_and_its_rows_not_its_bytes_are_kept_for_the_preview
     workbook.active.append(["G2-M1-K1", 2025, 12])
     data = as_bytes(workbook)
     token = token_of(upload(client, "a.xlsx", data))
-    (path,) = staged_files(staging)
-    assert b"PK" not in path.read_bytes()[:4] and b"G2-M1-K1" in path.read_bytes()
+    (staged,) = staged_files(staging)
+    assert not staged.rows.startswith("PK") and "G2-M1-K1" in staged.rows
     assert confirm(client, token).status_code == 302
     assert reads == ["a.xlsx"]
     assert ActualValue.objects.get().value == Decimal("12")
@@ -533,11 +549,12 @@ def test_a_staged_file_that_holds_no_rows_is_dropped_not_a_500(client, users, st
 
     client.force_login(users["planning"])
     token = token_of(upload(client, "a.csv", csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")))
-    (path,) = staged_files(staging)
-    raw = csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12")  # bytes, as an older version staged them
-    path.write_bytes(raw)
+    (staged,) = staged_files(staging)
+    raw = csv_bytes("指標コード,年度,実績値", "G2-M1-K1,2025,12").decode()  # a file, not rows
+    staged.rows = raw
+    staged.save()
     session = client.session
-    session["excel_import"]["sha256"] = hashlib.sha256(raw).hexdigest()
+    session["excel_import"]["sha256"] = hashlib.sha256(raw.encode()).hexdigest()
     session.save()
     response = client.get(reverse("excel:import_preview", args=[token]))
     assert response["Location"] == reverse("excel:import_upload")

@@ -34,11 +34,6 @@ HEADER = "指標コード,年度,実績値"
 THREE_OF_FOUR = (f"{HEADER}", "G3-M1-K1,2025,120人", "G3-M1-K2,2025,１２", "G3-M1-K3,2025,△３人")
 
 
-@pytest.fixture(autouse=True)
-def staging(settings, tmp_path):
-    settings.IMPORT_STAGING_DIR = str(tmp_path / "staging")
-
-
 @pytest.fixture
 def open_2025(plan):
     return set_year_state(plan, 2025, FiscalYear.State.OPEN)
