@@ -22,6 +22,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_plan
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo_meetings
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install

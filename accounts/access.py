@@ -228,8 +228,14 @@ def can_edit_opinion(user, opinion) -> bool:
     return is_planning(user) or (is_council(user) and opinion.author_id == user.pk)
 
 
+def can_respond_to_opinions(user) -> bool:
+    """Write the response (対応方針) and follow-up state of any opinion, and list them all: the planning office."""
+    return is_planning(user)
+
+
 def can_manage_meetings(user) -> bool:
-    """Create meetings: the planning office (everyone with a role reads them)."""
+    """Create meetings and edit their agenda, attendees, minutes and attached file: the planning office
+    (everyone with a role reads them and downloads the file)."""
     return is_planning(user)
 
 

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from goals.admin_base import ReasonRequiredAdmin
 from goals.models import Department, Goal, Measure, Policy, Strategy, Vision
@@ -10,10 +12,34 @@ class StrategyAdmin(ReasonRequiredAdmin):
     search_fields = ["code", "name"]
 
 
+class VisionForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        strategy, goals = cleaned.get("strategy"), cleaned.get("goals")
+        if strategy and goals:
+            others = [goal.code for goal in goals if goal.strategy_id != strategy.pk]
+            if others:
+                self.add_error(
+                    "goals",
+                    _("基本目標 %(codes)s は、この地域ビジョンの総合戦略の基本目標ではありません。")
+                    % {"codes": "、".join(others)},
+                )
+        return cleaned
+
+
 @admin.register(Vision)
 class VisionAdmin(ReasonRequiredAdmin):
-    list_display = ["number", "theme", "title", "strategy"]
+    form = VisionForm
+    list_display = ["number", "theme", "title", "strategy", "goal_codes"]
     search_fields = ["theme", "title"]
+    filter_horizontal = ["goals"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("goals")
+
+    @admin.display(description=_("関係する基本目標"))
+    def goal_codes(self, vision):
+        return "、".join(goal.code for goal in vision.goals.all())
 
 
 @admin.register(Goal)

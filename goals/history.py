@@ -8,19 +8,24 @@ change touches gets its own version instead, with the reason and user set on the
 
 from simple_history.models import HistoricalRecords
 
+from lib.reasons import source_text
+
 _CARRIED = ("_change_reason", "_history_user")
 
 # simple-history keeps the reason in a CharField(max_length=100).
 REASON_MAX_LENGTH = 100
 
 
-def history_reason(text: str) -> str:
-    """A change reason as history keeps it: trimmed and cut to the column's length."""
-    return text.strip()[:REASON_MAX_LENGTH]
+def history_reason(text) -> str:
+    """A change reason as history keeps it: in the source language (a lazy message is turned into Japanese
+    text whatever language the writer reads; lib.reasons shows it back in the reader's), trimmed and cut to
+    the column's length."""
+    return source_text(text).strip()[:REASON_MAX_LENGTH]
 
 
-def save_with_history(instance, *, user, reason: str, **kwargs) -> None:
-    """Save a model instance with one history row naming who changed it and why."""
+def save_with_history(instance, *, user, reason, **kwargs) -> None:
+    """Save a model instance with one history row naming who changed it and why (`reason`: typed text, a
+    `gettext_noop` message or a lazy one; kept in Japanese, see history_reason)."""
     instance._history_user = user
     instance._change_reason = history_reason(reason)
     instance.save(**kwargs)

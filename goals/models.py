@@ -65,7 +65,12 @@ class Vision(models.Model):
     number = models.PositiveSmallIntegerField(_("番号"))
     theme = models.CharField(_("テーマ"), max_length=50, **TEXT)
     title = models.CharField(_("名称"), max_length=200, **TEXT)
-    history = HistoricalRecords()
+    # The basic goals working toward the vision (the plan's diagram 「地域ビジョンと基本目標の関係」).
+    goals = models.ManyToManyField(
+        "Goal", blank=True, related_name="visions", verbose_name=_("関係する基本目標")
+    )
+    # Links changed from either side (a vision's form, goal.visions) are recorded on the vision.
+    history = ReverseAwareHistoricalRecords(m2m_fields=[goals])
 
     class Meta:
         verbose_name = _("地域ビジョン")

@@ -160,8 +160,8 @@ class SubmissionAdmin(LockedYearAdmin):
 
 @admin.register(GradeBand)
 class GradeBandAdmin(ReasonRequiredAdmin):
-    list_display = ["label", "name", "lower_bound", "description", "colour", "strategy"]
-    search_fields = ["label", "name"]
+    list_display = ["label", "name", "name_en", "lower_bound", "description", "colour", "strategy"]
+    search_fields = ["label", "name", "name_en"]
 
 
 @admin.register(FiscalYear)

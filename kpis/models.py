@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from goals.models import TEXT, Department, Goal, Measure, Policy, Strategy
 from kpis.rules.achievement import Aggregation, Direction
+from kpis.rules.scale import in_page_language
 from lib.fields import fiscal_year_field
 from lib.numbers import validate_storable
 
@@ -180,8 +181,11 @@ class GradeBand(models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="grade_bands")
     label = models.CharField(_("評価"), max_length=10, **TEXT)
     name = models.CharField(_("名称"), max_length=30, **TEXT)
+    # The name and description an English page shows; blank: the Japanese ones (scale.Grade).
+    name_en = models.CharField(_("名称（英語）"), max_length=30, blank=True, **TEXT)
     lower_bound = models.DecimalField(_("下限（％）"), max_digits=7, decimal_places=1, null=True, blank=True)
     description = models.CharField(_("説明"), max_length=200, blank=True, **TEXT)
+    description_en = models.CharField(_("説明（英語）"), max_length=200, blank=True, **TEXT)
     colour = models.CharField(
         _("色"), max_length=7, default="#888888", help_text="#RRGGBB", validators=[colour_validator]
     )
@@ -194,7 +198,7 @@ class GradeBand(models.Model):
         constraints = [models.UniqueConstraint(fields=["strategy", "label"], name="grade_band_label_unique")]
 
     def __str__(self):
-        return f"{self.label} {self.name}"
+        return f"{self.label} {in_page_language(self.name, self.name_en)}"
 
 
 class FiscalYearQuerySet(models.QuerySet):

@@ -93,21 +93,51 @@ def wareki_date(day: datetime.date) -> str:
     raise ValueError(f"{day} is before 平成")
 
 
-def date_label(day: datetime.date) -> str:
-    """2026年7月31日（令和8年7月31日）, or 31 July 2026 in English: a day in both calendars."""
-    # xgettext:no-python-format
-    return _("%(year)s年%(month)s月%(day)s日（%(wareki)s）") % {
+def _date_parts(day: datetime.date) -> dict:
+    # The English catalogue uses %(month_en)s (and no 和暦) instead of the month's number.
+    return {
         "year": day.year,
         "month": day.month,
         "day": day.day,
         "wareki": wareki_date(day),
-        "month_en": day.strftime("%B"),
+        "month_en": _MONTHS_EN[day.month - 1],
     }
+
+
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def date_label(day: datetime.date) -> str:
+    """2026年7月31日（令和8年7月31日）, or 31 July 2026 in English: a day in both calendars."""
+    # xgettext:no-python-format
+    return _("%(year)s年%(month)s月%(day)s日（%(wareki)s）") % _date_parts(day)
+
+
+def short_date_label(day: datetime.date) -> str:
+    """2026年7月31日, or 31 July 2026 in English: the day without its 和暦, inside a label already long."""
+    # xgettext:no-python-format
+    return _("%(year)s年%(month)s月%(day)s日") % _date_parts(day)
 
 
 def deadline_label(deadline: datetime.date, today: datetime.date) -> str:
     """2026年7月31日（令和8年7月31日）（締切まであと5日）: the deadline as every page and the to-do list show it."""
-    return f"{date_label(deadline)}（{deadline_countdown(deadline, today)}）"
+    return _("%(day)s（%(countdown)s）") % {
+        "day": date_label(deadline),
+        "countdown": deadline_countdown(deadline, today),
+    }
 
 
 def deadline_countdown(deadline: datetime.date, today: datetime.date) -> str:

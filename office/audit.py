@@ -27,6 +27,7 @@ from simple_history.models import HistoricalRecords
 from lib.fiscal import fiscal_year_label
 from lib.negatives import triangle_negatives
 from lib.numbers import MISSING, format_decimal
+from lib.reasons import shown_reason
 from office.services import ROLE_LABELS
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
@@ -195,7 +196,7 @@ class _KindPage:
             record=_label(instance),
             url="" if action == "deleted" or record.id not in self.live else _link(instance, related),
             action=action,
-            reason=record.history_change_reason or "",
+            reason=shown_reason(record.history_change_reason),
             changes=[] if action == "deleted" else self._changes(record, previous, related),
         )
 

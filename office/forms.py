@@ -28,7 +28,9 @@ def reason_field() -> TextField:
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         name = obj.get_full_name()
-        return f"{name}（{obj.get_username()}）" if name else obj.get_username()
+        if not name:
+            return obj.get_username()
+        return _("%(name)s（%(username)s）") % {"name": name, "username": obj.get_username()}
 
 
 class DateInput(forms.DateInput):
@@ -75,7 +77,7 @@ class ColourInput(forms.TextInput):
 class GradeBandForm(forms.ModelForm):
     class Meta:
         model = GradeBand
-        fields = ["label", "name", "lower_bound", "colour", "description"]
+        fields = ["label", "name", "name_en", "lower_bound", "colour", "description", "description_en"]
         widgets = {"colour": ColourInput}
         help_texts = {"lower_bound": _("空欄は最下位の区分（下限なし）")}
 

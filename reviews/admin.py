@@ -1,14 +1,36 @@
 from django.contrib import admin
 
 from goals.admin_base import ReasonRequiredAdmin
-from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+from reviews.models import GoalEvaluation, Meeting, MeetingDocument, Opinion, PolicyDirection
+
+
+class MeetingDocumentInline(admin.TabularInline):
+    """The attached minutes, read-only here: a file is attached or replaced on the meeting's edit page,
+    where it is checked (reviews.documents); the admin may only remove it, with the change's reason."""
+
+    model = MeetingDocument
+    fields = ["filename", "content_type", "size", "sha256", "uploaded_by", "uploaded_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 1
+    can_delete = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("data").select_related("uploaded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Meeting)
 class MeetingAdmin(ReasonRequiredAdmin):
     list_display = ["name", "body", "date", "fiscal_year"]
-    search_fields = ["name"]
+    search_fields = ["name", "agenda", "attendees", "minutes"]
     list_filter = ["body", "fiscal_year"]
+    inlines = [MeetingDocumentInline]
 
 
 @admin.register(Opinion)

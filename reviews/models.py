@@ -1,5 +1,7 @@
 """The Check → Action half of the PDCA cycle: evaluations, meetings, the council's opinions and responses."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -58,6 +60,26 @@ class PolicyDirection(models.Model):
         return f"{self.policy.code} {self.fiscal_year}: {self.get_direction_display()}"
 
 
+class MeetingQuerySet(models.QuerySet):
+    def upcoming(self, today: datetime.date):
+        """Meetings on or after `today`, the soonest first."""
+        return self.filter(date__gte=today).order_by("date", "pk")
+
+    def past(self, today: datetime.date):
+        """Meetings before `today`, the newest first."""
+        return self.filter(date__lt=today).order_by("-date", "-pk")
+
+    def next_or_latest(self, today: datetime.date) -> "Meeting | None":
+        """The next meeting (the first on or after `today`); when none is planned, the latest one held."""
+        return self.upcoming(today).first() or self.past(today).first()
+
+
+# Form limits of a meeting's texts: a long agenda, one attendee a line, minutes of a few pages.
+AGENDA_MAX_LENGTH = 4000
+ATTENDEES_MAX_LENGTH = 4000
+MINUTES_MAX_LENGTH = 50_000
+
+
 class Meeting(models.Model):
     class Body(models.TextChoices):
         COUNCIL = "council", _("創生有識者会議")
@@ -70,7 +92,18 @@ class Meeting(models.Model):
     body = models.CharField(_("会議体"), max_length=20, choices=Body.choices, default=Body.COUNCIL)
     name = models.CharField(_("会議名"), max_length=200, **TEXT)
     date = models.DateField(_("開催日"))
+    agenda = models.TextField(_("議題"), max_length=AGENDA_MAX_LENGTH, blank=True, **TEXT)
+    attendees = models.TextField(
+        _("出席者"),
+        max_length=ATTENDEES_MAX_LENGTH,
+        blank=True,
+        help_text=_("1行に1人ずつ入力してください（例：阿見 太郎（○○大学 教授））。"),
+        **TEXT,
+    )
+    minutes = models.TextField(_("議事要旨"), max_length=MINUTES_MAX_LENGTH, blank=True, **TEXT)
     history = HistoricalRecords()
+
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("会議")
@@ -82,6 +115,54 @@ class Meeting(models.Model):
 
     def get_absolute_url(self):
         return reverse("reviews:meeting", args=[self.pk])
+
+    @property
+    def attendee_list(self) -> list[str]:
+        """The attendees, one a line, blank lines left out."""
+        return [line.strip() for line in self.attendees.splitlines() if line.strip()]
+
+
+class MeetingDocumentQuerySet(models.QuerySet):
+    def described(self):
+        """Everything but the file's bytes: what a page shows about it."""
+        return self.defer("data")
+
+
+class MeetingDocument(models.Model):
+    """A file attached to a meeting (its minutes as PDF, Word or Excel), kept in the database itself so
+    that the application servers hold no files of their own. Its history records who attached, replaced
+    or removed which file (name, size and SHA-256), not the bytes."""
+
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, related_name="document", verbose_name=_("会議")
+    )
+    filename = models.CharField(_("ファイル名"), max_length=200, **TEXT)
+    content_type = models.CharField(_("形式"), max_length=100)
+    size = models.PositiveIntegerField(_("サイズ（バイト）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    data = models.BinaryField(_("内容"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("登録者"),
+    )
+    uploaded_at = models.DateTimeField(_("登録日時"))
+    history = HistoricalRecords(excluded_fields=["data"])
+
+    objects = MeetingDocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("会議の添付ファイル")
+        verbose_name_plural = _("会議の添付ファイル")
+
+    def __str__(self):
+        return self.filename
+
+    def get_absolute_url(self):
+        return reverse("reviews:meeting_document", args=[self.meeting_id])
 
 
 class OpinionQuerySet(models.QuerySet):

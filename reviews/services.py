@@ -16,14 +16,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.access import is_planning
-from goals.history import save_with_history
+from goals.history import history_reason, save_with_history
 from goals.models import Goal, Policy, Strategy
-from reviews.models import GoalEvaluation, Meeting, Opinion, PolicyDirection
+from lib import reasons
+from reviews.documents import CheckedDocument
+from reviews.models import GoalEvaluation, Meeting, MeetingDocument, Opinion, PolicyDirection
 
 # What a marker covers: every field a person reads on the form before changing the row.
 OPINION_FIELDS = ("speaker", "text", "goal_id", "indicator_id", "response", "follow_up", "follow_up_reason")
+MEETING_FIELDS = ("name", "body", "date", "fiscal_year", "agenda", "attendees", "minutes")
 EVALUATION_FIELDS = ("text",)
 DIRECTION_FIELDS = ("direction", "note")
 
@@ -53,21 +57,104 @@ def opinion_marker(opinion: Opinion) -> str:
     return marker(opinion, OPINION_FIELDS)
 
 
+def meeting_marker(meeting: Meeting, document: MeetingDocument | None) -> str:
+    """A meeting's fields and the file attached to it (by its digest): what its edit page shows."""
+    return fingerprint(
+        [getattr(meeting, field) for field in MEETING_FIELDS] + [document.sha256 if document else ""]
+    )
+
+
 # --- Meetings and opinions ---------------------------------------------------------------------------
 
 
 @transaction.atomic
 def meeting_create(*, user, strategy: Strategy, meeting: Meeting) -> Meeting:
     meeting.strategy = strategy
-    save_with_history(meeting, user=user, reason=_("会議の登録"))
+    save_with_history(meeting, user=user, reason=gettext_noop("会議の登録"))
     return meeting
+
+
+def _meeting_stale_message() -> str:
+    return _(
+        "この会議は、画面を開いた後に他の人が変更したため保存しませんでした。"
+        "他の人が保存した内容を確認してから、もう一度保存してください。"
+    )
+
+
+# History reasons with a part filled in, kept in the source language: lib.reasons holds them, to show them
+# back in the reader's language.
+MEETING_EDITED = reasons.MEETING_EDITED
+DOCUMENT_ATTACHED = reasons.DOCUMENT_ATTACHED
+DOCUMENT_REPLACED = reasons.DOCUMENT_REPLACED
+DOCUMENT_REMOVED = reasons.DOCUMENT_REMOVED
+
+
+def _changed_labels(meeting: Meeting, changes: Mapping[str, object]) -> list[str]:
+    """The names of the fields whose value changes, in the source language (for the history reason)."""
+    return [
+        reasons.source_text(Meeting._meta.get_field(field).verbose_name)
+        for field, value in changes.items()
+        if getattr(meeting, field) != value
+    ]
+
+
+@transaction.atomic
+def meeting_update(
+    *,
+    user,
+    pk: int,
+    changes: Mapping[str, object],
+    seen: str,
+    reason: str = "",
+    document: CheckedDocument | None = None,
+    remove_document: bool = False,
+) -> Meeting:
+    """The planning office's edit of a meeting: its texts (agenda, attendees, minutes…) and its attached
+    file, all or nothing. Conflict when the meeting or its file changed after the page was shown."""
+    meeting = Meeting.objects.select_for_update().get(pk=pk)
+    stored = MeetingDocument.objects.described().select_for_update().filter(meeting=meeting).first()
+    if meeting_marker(meeting, stored) != seen:
+        raise Conflict(_meeting_stale_message(), current=meeting)
+    changed = _changed_labels(meeting, changes)
+    if changed:
+        for field, value in changes.items():
+            setattr(meeting, field, value)
+        meeting.full_clean()
+        default = MEETING_EDITED % {"fields": reasons.LIST_SEPARATOR.join(changed)}
+        save_with_history(meeting, user=user, reason=reason or default)
+    if document is not None:
+        document_attach(user=user, meeting=meeting, document=document, reason=reason, stored=stored)
+    elif remove_document and stored is not None:
+        document_remove(user=user, document=stored, reason=reason)
+    return meeting
+
+
+def document_attach(
+    *, user, meeting: Meeting, document: CheckedDocument, reason: str = "", stored: MeetingDocument | None
+) -> MeetingDocument:
+    """Attach a checked file to a meeting, replacing the one it had (one history row says which)."""
+    row = stored or MeetingDocument(meeting=meeting)
+    default = (DOCUMENT_REPLACED if stored else DOCUMENT_ATTACHED) % {"name": document.filename}
+    row.filename, row.content_type, row.data = document.filename, document.content_type, document.data
+    row.size, row.sha256 = len(document.data), hashlib.sha256(document.data).hexdigest()
+    row.uploaded_by, row.uploaded_at = user, timezone.now()
+    row.full_clean(exclude=["meeting"])
+    save_with_history(row, user=user, reason=reason or default)
+    return row
+
+
+def document_remove(*, user, document: MeetingDocument, reason: str = "") -> None:
+    """Remove a meeting's attached file; its history keeps who removed which file and why."""
+    document._history_user = user
+    document._change_reason = history_reason(reason or DOCUMENT_REMOVED % {"name": document.filename})
+    document.delete()
 
 
 @transaction.atomic
 def opinion_create(*, user, meeting: Meeting, opinion: Opinion) -> Opinion:
     opinion.strategy, opinion.meeting, opinion.fiscal_year = meeting.strategy, meeting, meeting.fiscal_year
     opinion.author = user
-    save_with_history(opinion, user=user, reason=_("意見・提言の登録"))
+    save_with_history(opinion, user=user, reason=gettext_noop("意見・提言の登録"))
     return opinion
 
 
@@ -113,7 +200,7 @@ def opinion_update(*, user, pk: int, changes: Mapping[str, object], seen: str, r
     if closed_to(user, opinion):
         raise Conflict(closed_message(), current=opinion)
     if _apply(opinion, changes, seen):
-        save_with_history(opinion, user=user, reason=reason or _("意見・提言の編集"))
+        save_with_history(opinion, user=user, reason=reason or gettext_noop("意見・提言の編集"))
     return opinion
 
 
@@ -126,7 +213,8 @@ def opinion_respond(
     changes = {"response": response, "follow_up": follow_up, "follow_up_reason": follow_up_reason}
     if _apply(opinion, changes, seen):
         opinion.responded_by, opinion.responded_at = user, timezone.now()
-        reason = _("対応方針の入力（%(state)s）") % {"state": opinion.get_follow_up_display()}
+        state = reasons.source_text(Opinion.FollowUp(opinion.follow_up).label)
+        reason = reasons.FOLLOW_UP_ENTERED % {"state": state}
         save_with_history(opinion, user=user, reason=reason)
     return opinion
 
@@ -228,7 +316,7 @@ def _write_evaluations(user, fiscal_year: int, goals, policies) -> int:
         elif current is None or current.text != row.text:
             evaluation = current or GoalEvaluation(goal=row.goal, fiscal_year=fiscal_year)
             evaluation.text, evaluation.updated_by = row.text, user
-            save_with_history(evaluation, user=user, reason=_("総合評価の保存"))
+            save_with_history(evaluation, user=user, reason=gettext_noop("総合評価の保存"))
             written += 1
     for row in policies:
         current = (
@@ -241,7 +329,7 @@ def _write_evaluations(user, fiscal_year: int, goals, policies) -> int:
         elif current is None or (current.direction, current.note) != (row.direction, row.note):
             direction = current or PolicyDirection(policy=row.policy, fiscal_year=fiscal_year)
             direction.direction, direction.note, direction.updated_by = row.direction, row.note, user
-            save_with_history(direction, user=user, reason=_("施策の方向性の保存"))
+            save_with_history(direction, user=user, reason=gettext_noop("施策の方向性の保存"))
             written += 1
     if stale:
         raise _evaluations_conflict(stale)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalChanges
 
 from goals.admin_base import ReasonRequiredAdmin
-from goals.models import Department, Goal, Policy, Strategy
+from goals.models import Department, Goal, Policy, Strategy, Vision
 from kpis.models import (
     ActualValue,
     CycleSettings,
@@ -63,6 +63,19 @@ def test_users_and_groups_keep_history_with_their_roles_but_never_a_password():
 
 
 @pytest.fixture
+def test_every_many_to_many_relation_of_a_tracked_model_is_kept_in_its_history():
+    """Department members, users' groups, a vision's goals…: a version holds the related rows it had."""
+    untracked = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        if hasattr(model._meta, "simple_history_manager_attribute")
+        for field in model._meta.many_to_many
+        if not hasattr(getattr(model, model._meta.simple_history_manager_attribute).model, field.name)
+    ]
+    assert untracked == []
+    assert hasattr(Vision.history.model, "goals")
+
+
 def everything(plan, users, departments):
     """One row of every model the admin edits, in an open fiscal year."""
     set_year_state(plan, 2025, FiscalYear.State.OPEN)

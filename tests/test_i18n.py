@@ -4,6 +4,8 @@ import ast
 import re
 import shutil
 import subprocess
+from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -128,8 +130,8 @@ def test_translations_use_only_their_msgids_placeholders(catalogue):
         allowed = set(PLACEHOLDER.findall(e["msgid"] + e.get("msgid_plural", "")))
         if e["msgid"] == "%(year)s年度（%(wareki)s）":
             allowed.add("era_en")  # lib.fiscal passes the romanised era for the English label
-        if e["msgid"] == "%(year)s年%(month)s月%(day)s日（%(wareki)s）":
-            allowed.add("month_en")  # lib.fiscal.date_label passes the month's English name
+        if e["msgid"] in ("%(year)s年%(month)s月%(day)s日（%(wareki)s）", "%(year)s年%(month)s月%(day)s日"):
+            allowed.add("month_en")  # lib.fiscal's date labels pass the month's English name
         for text in e["msgstr"].values():
             if not set(PLACEHOLDER.findall(text)) <= allowed:
                 wrong.append((e["msgid"], text))
@@ -212,3 +214,222 @@ def test_switching_back_to_japanese_restores_the_japanese_interface(english_coun
     english_council.post(reverse("set_language"), {"language": "ja", "next": "/"})
     html = english_council.get(reverse("dashboards:home") + "?fy=2025").content.decode()
     assert '<html lang="ja">' in html and "本文へ移動" in html and "Skip to main content" not in html
+
+
+# --- English pages carry no Japanese interface text -----------------------------------------------------
+
+# Hiragana, katakana, CJK ideographs, CJK punctuation (「」、。・) and full-width forms (（）：／).
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e]")
+HIDDEN = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->", re.S | re.I)
+# Interface text people read outside the text nodes: labels for screen readers, tooltips, placeholders.
+SPOKEN = re.compile(r'\s(?:aria-label|title|alt|placeholder)="([^"]*)"')
+TYPED_REASON = "数値の誤りを訂正（担当課から連絡）"
+# The language switch names each language in itself, as language menus do.
+ALLOWED = ["日本語"]
+
+
+def visible_text(html: str) -> str:
+    """The page's text as people read or hear it: text nodes and the spoken attributes, without scripts."""
+    html = HIDDEN.sub(" ", html)
+    spoken = " ".join(SPOKEN.findall(html))
+    return unescape(re.sub(r"<[^>]+>", " ", html) + " " + spoken)
+
+
+def data_texts() -> list[str]:
+    """Every text stored as data that may stay Japanese on an English page (the plan's titles, names, units,
+    notes, opinions, people's names, typed reasons…), longest first. The grade bands' names are not in it:
+    they have English ones."""
+    from django.apps import apps
+    from django.contrib.auth.models import User
+    from django.db import models
+
+    found = {TYPED_REASON}
+    kinds = [m for app in ("goals", "kpis", "reviews") for m in apps.get_app_config(app).get_models()]
+    for model in [*kinds, User]:
+        if model._meta.label_lower == "kpis.gradeband" or model.__name__.startswith("Historical"):
+            continue
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField) and not f.choices
+        ]
+        for row in model._default_manager.values_list(*fields) if fields else []:
+            found.update(value for value in row if isinstance(value, str) and JAPANESE.search(value))
+    found.update(u.get_full_name() for u in User.objects.all())
+    texts = {line.strip() for text in found for line in [text, *text.splitlines()] if line.strip()}
+    return sorted(texts, key=len, reverse=True)
+
+
+def without_data(text: str, data: list[str]) -> str:
+    for value in data:
+        if len(value) > 1:
+            text = text.replace(value, " ")
+        else:
+            # A one-character unit (人, 点, 件) only after a figure or a space and before a space: not a
+            # character inside a longer Japanese text.
+            text = re.sub(rf"(?<=[\d\s]){re.escape(value)}(?=[\s)]|$)", " ", text)
+    return text
+
+
+def japanese_left(text: str) -> list[str]:
+    """The Japanese fragments left, each with a little English around it to find it by."""
+    text = re.sub(r"\s+", " ", text)
+    for allowed in ALLOWED:
+        text = text.replace(allowed, " ")
+    runs = re.finditer(f"{JAPANESE.pattern}+", text)
+    return sorted({text[max(m.start() - 12, 0) : m.end() + 12].strip() for m in runs})
+
+
+@pytest.fixture
+def demo_in_english(client, settings, django_user_model):
+    """The demo-sized data (load_plan, load_demo) with a meeting, opinions, a response, an approval, a return,
+    a new deadline and a typed reason, written by people who read English; the planning office's client
+    in English."""
+    import datetime
+    import os
+
+    from django.core.management import call_command
+    from django.utils import translation
+
+    from goals.models import Goal, Strategy
+    from kpis.cycle import services as cycle
+    from kpis.models import FiscalYear, Indicator, Submission
+    from reviews import services as reviews
+    from reviews.models import Meeting, Opinion
+
+    settings.DEBUG = True  # load_demo refuses to run otherwise
+    with open(os.devnull, "w") as quiet:
+        call_command("load_plan", verbosity=0, stdout=quiet)
+        call_command("load_demo", stdout=quiet)
+    planning = django_user_model.objects.get(username="demo-planning")
+    council = django_user_model.objects.get(username="demo-council")
+    strategy = Strategy.objects.get()
+    with translation.override("en"):
+        meeting = reviews.meeting_create(
+            user=planning,
+            strategy=strategy,
+            meeting=Meeting(
+                name="令和7年度第1回創生有識者会議", date=datetime.date(2026, 7, 15), fiscal_year=2025
+            ),
+        )
+        reviews.meeting_update(
+            user=planning,
+            pk=meeting.pk,
+            changes={"agenda": "令和7年度の効果検証について", "attendees": "有識者A\n有識者B"},
+            seen=reviews.meeting_marker(meeting, None),
+        )
+        opinion = reviews.opinion_create(
+            user=council,
+            meeting=meeting,
+            opinion=Opinion(
+                speaker="有識者A", text="満足度の向上策を示してほしい。", goal=Goal.objects.get(code="G3")
+            ),
+        )
+        reviews.opinion_create(
+            user=council,
+            meeting=meeting,
+            opinion=Opinion(
+                speaker="有識者B",
+                text="把握方法を教えてほしい。",
+                indicator=Indicator.objects.get(code="G2-KGI2"),
+            ),
+        )
+        reviews.opinion_respond(
+            user=planning,
+            pk=opinion.pk,
+            response="次年度に調査を拡充します。",
+            follow_up="in_progress",
+            follow_up_reason="",
+            seen=reviews.opinion_marker(opinion),
+        )
+        first, second = Submission.objects.filter(state=Submission.State.SUBMITTED, fiscal_year=2025)[:2]
+        cycle.submission_approve(user=planning, submission=first)
+        cycle.submission_return(user=planning, submission=second, comment="数値を確認してください。")
+        year = FiscalYear.objects.get(strategy=strategy, year=2025)
+        cycle.fiscal_year_set_deadline(
+            user=planning, fiscal_year=year, deadline=year.deadline + datetime.timedelta(days=7)
+        )
+        indicator = Indicator.objects.get(code="G2-KGI1")
+        cycle.indicator_update(
+            user=planning,
+            indicator=indicator,
+            changes={"note": indicator.note},
+            expected={2026: Decimal("420")},
+            marker=cycle.indicator_marker(indicator),
+            reason=TYPED_REASON,
+        )
+    client.force_login(planning)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client, meeting
+
+
+def english_pages(meeting) -> list[str]:
+    return [
+        reverse("dashboards:home"),
+        reverse("dashboards:goal", args=["G1"]),
+        reverse("dashboards:indicators"),
+        reverse("dashboards:indicator", args=["G2-KGI1"]),
+        reverse("dashboards:department", args=["kodomo"]),
+        reverse("reviews:meetings"),
+        reverse("reviews:meeting", args=[meeting.pk]),
+        reverse("cycle:entry_index"),
+        reverse("cycle:review_index"),
+        reverse("cycle:fiscal_years"),
+        reverse("excel:reports"),
+        reverse("office:audit"),
+        reverse("office:grade_bands"),
+        reverse("reviews:evaluations", args=[2025]),
+        reverse("reviews:meeting_edit", args=[meeting.pk]),
+        reverse("reviews:opinions"),
+        reverse("reviews:opinion_new") + "?goal=G1",
+    ]
+
+
+def test_english_pages_carry_no_japanese_interface_text(demo_in_english):
+    client, meeting = demo_in_english
+    data = data_texts()
+    left = {}
+    for url in english_pages(meeting):
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert '<html lang="en">' in html, url
+        page_data = data
+        if url in (reverse("office:audit"), reverse("office:grade_bands")):
+            # The log shows the bands' Japanese names as the values they changed from and to.
+            page_data = sorted({*data, *GRADE_BAND_TEXTS}, key=len, reverse=True)
+        fragments = japanese_left(without_data(visible_text(html), page_data))
+        if fragments:
+            left[url] = fragments
+    assert left == {}, "\n".join(f"{url}: {fragment}" for url, found in left.items() for fragment in found)
+
+
+def test_the_sign_in_page_in_english_carries_no_japanese(client, plan):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("login")).content.decode()
+    assert '<html lang="en">' in html
+    assert japanese_left(without_data(visible_text(html), data_texts())) == []
+
+
+GRADE_BAND_TEXTS = [
+    "順調",
+    "概ね順調",
+    "やや遅れ",
+    "遅れ",
+    "達成率100％以上",
+    "達成率80％以上100％未満",
+    "達成率50％以上80％未満",
+    "達成率50％未満",
+]
+
+
+def test_visible_text_reads_text_and_spoken_labels_but_no_scripts():
+    html = (
+        '<p title="題名">本文 &amp; more</p><script>var a = "スクリプト";</script>'
+        '<style>p::after{content:"様式"}</style><!-- 注釈 --><img alt="画像" src="x">'
+    )
+    text = visible_text(html)
+    assert all(word in text for word in ["題名", "本文 & more", "画像"])
+    assert not any(word in text for word in ["スクリプト", "様式", "注釈"])
+    left = japanese_left(without_data("FY2025 12 人 （Baseline）", ["人"]))
+    assert left and not any("人" in fragment for fragment in left)

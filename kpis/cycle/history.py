@@ -18,6 +18,7 @@ from kpis.models import ActualValue, ExpectedValue, Indicator
 from lib.fiscal import fiscal_year_label
 from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
+from lib.reasons import shown_reason
 
 # Bookkeeping and identity fields say which row changed, not what changed in it; the plan's structure
 # (goal, measure, order) belongs to load_plan and shows on the page as the indicator's places.
@@ -44,7 +45,7 @@ class Change:
     field: str  # the field's verbose name, or 「（新規作成）」/「（削除）」
     before: str
     after: str
-    why: str
+    why: str  # in the reader's language when the application wrote it (lib.reasons)
     kind: str  # "+" created, "~" changed, "-" deleted
 
 
@@ -92,7 +93,7 @@ def _changes(records, subject_of, departments, summary_of=None) -> list[Change]:
                 "when": timezone.localtime(record.history_date),
                 "who": _who(record),
                 "subject": subject_of(record),
-                "why": record.history_change_reason or "",
+                "why": shown_reason(record.history_change_reason),
                 "kind": record.history_type,
             }
             if record.history_type == "-":

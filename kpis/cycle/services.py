@@ -18,13 +18,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from simple_history.utils import bulk_update_with_history
 
 from goals.history import history_reason, save_with_history
 from goals.models import Department, Strategy
 from kpis.cycle import checks, notify
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, ReturnNote, Submission
+from lib import reasons
 from lib.numbers import format_decimal
 from lib.text import clean_text
 
@@ -294,7 +295,7 @@ def actual_save(
             % {"year": year.get_state_display(), "submission": submission.get_state_display()}
         )
     writer = _Writer(
-        user, fiscal_year, keep_status, reason or _("実績値の入力（下書き保存）"), timezone.now()
+        user, fiscal_year, keep_status, reason or gettext_noop("実績値の入力（下書き保存）"), timezone.now()
     )
     stored_rows = {
         a.indicator_id: a
@@ -330,7 +331,7 @@ def submission_start(*, user, submission: Submission) -> Submission:
         return submission
     submission.state = Submission.State.IN_PROGRESS
     with transaction.atomic():
-        save_with_history(submission, user=user, reason=_("入力開始"))
+        save_with_history(submission, user=user, reason=gettext_noop("入力開始"))
     return submission
 
 
@@ -404,11 +405,15 @@ def submission_submit(*, user, submission: Submission, seen_state: str | None = 
     if unexplained:
         raise ValidationError(unexplained, code="unexplained")
     _set_status(
-        _department_actuals(current), Status.SUBMITTED, user=user, reason=_("提出"), keep_approved=True
+        _department_actuals(current),
+        Status.SUBMITTED,
+        user=user,
+        reason=pgettext_lazy("history reason", "提出"),
+        keep_approved=True,
     )
     current.state = Submission.State.SUBMITTED
     current.submitted_by, current.submitted_at = user, timezone.now()
-    save_with_history(current, user=user, reason=_("提出"))
+    save_with_history(current, user=user, reason=pgettext_lazy("history reason", "提出"))
     transaction.on_commit(lambda: notify.notice_submitted(current.pk))
     return current
 
@@ -433,10 +438,15 @@ def submission_approve(*, user, submission: Submission, seen_state: str | None =
             _("提出済みの提出だけを承認できます（現在：%(state)s）。")
             % {"state": current.get_state_display()}
         )
-    _set_status(_department_actuals(current), Status.APPROVED, user=user, reason=_("承認"))
+    _set_status(
+        _department_actuals(current),
+        Status.APPROVED,
+        user=user,
+        reason=pgettext_lazy("history reason", "承認"),
+    )
     current.state = Submission.State.APPROVED
     current.reviewed_by, current.reviewed_at = user, timezone.now()
-    save_with_history(current, user=user, reason=_("承認"))
+    save_with_history(current, user=user, reason=pgettext_lazy("history reason", "承認"))
     return current
 
 
@@ -467,7 +477,7 @@ def submission_return(
         )
     _check_own_indicators(current, notes)
     actuals = _department_actuals(current)
-    _set_status(actuals, Status.DRAFT, user=user, reason=_("差戻し"))
+    _set_status(actuals, Status.DRAFT, user=user, reason=pgettext_lazy("history reason", "差戻し"))
     current.state = Submission.State.RETURNED
     current.comment = comment
     current.reviewed_by, current.reviewed_at = user, timezone.now()
@@ -499,9 +509,10 @@ def _check_own_indicators(submission: Submission, notes: Mapping[Indicator, str]
 
 def _return_reason(comment: str, notes: Mapping[Indicator, str]) -> str:
     if not notes:
-        return _("差戻し：%(comment)s") % {"comment": comment}
+        return reasons.RETURNED % {"comment": comment}
+    """The history reason of a 差戻し, in Japanese whoever returns it (lib.reasons shows it translated)."""
     codes = "、".join(i.code for i in notes)
-    return _("差戻し（指摘：%(codes)s）：%(comment)s") % {"codes": codes, "comment": comment}
+    return reasons.RETURNED_WITH_NOTES % {"codes": codes, "comment": comment}
 
 
 def _write_return_notes(
@@ -523,7 +534,7 @@ def _write_return_notes(
             next_step=actual.next_step if actual else "",
             version=_version(actual),
         )
-        save_with_history(note, user=user, reason=_("差戻しの指摘"))
+        save_with_history(note, user=user, reason=gettext_noop("差戻しの指摘"))
 
 
 # --- Fiscal-year windows -----------------------------------------------------------------------------
@@ -593,9 +604,9 @@ def _set_year_state(user, fiscal_year: FiscalYear, state: str, reason: str, seen
     if state == FiscalYear.State.OPEN and current.deadline is None:
         raise ValidationError(_("入力受付を開始するには締切日を入力してください。"), code="deadline")
     default = {
-        FiscalYear.State.OPEN: _("入力受付開始"),
-        FiscalYear.State.CLOSED: _("入力締切"),
-        FiscalYear.State.LOCKED: _("確定（ロック）"),
+        FiscalYear.State.OPEN: gettext_noop("入力受付開始"),
+        FiscalYear.State.CLOSED: gettext_noop("入力締切"),
+        FiscalYear.State.LOCKED: gettext_noop("確定（ロック）"),
     }[state]
     current.state = state
     save_with_history(current, user=user, reason=reason or default)
@@ -626,7 +637,7 @@ def fiscal_year_set_deadline(*, user, fiscal_year: FiscalYear, deadline: date) -
     if current.deadline != deadline:
         current.deadline = deadline
         save_with_history(
-            current, user=user, reason=_("締切日の変更：%(day)s") % {"day": deadline.strftime("%Y/%m/%d")}
+            current, user=user, reason=reasons.DEADLINE_CHANGED % {"day": deadline.strftime("%Y/%m/%d")}
         )
     return current
 
@@ -687,20 +698,23 @@ def indicator_update(
         for field, value in changed.items():
             setattr(indicator, field, value)
         indicator.full_clean(exclude=["strategy", "goal", "measure"])
-        save_with_history(indicator, user=user, reason=reason or _("指標情報の編集"))
+        save_with_history(indicator, user=user, reason=reason or gettext_noop("指標情報の編集"))
     stored = {e.fiscal_year: e for e in indicator.expected_values.all()}
     for year, value in expected.items():
         current = stored.get(year)
         if value is None and current is not None:
-            current._history_user, current._change_reason = user, history_reason(reason or _("期待値の削除"))
+            current._history_user, current._change_reason = (
+                user,
+                history_reason(reason or gettext_noop("期待値の削除")),
+            )
             current.delete()
         elif value is not None and current is None:
             save_with_history(
                 ExpectedValue(indicator=indicator, fiscal_year=year, value=value),
                 user=user,
-                reason=reason or _("期待値の設定"),
+                reason=reason or gettext_noop("期待値の設定"),
             )
         elif value is not None and current.value != value:
             current.value = value
-            save_with_history(current, user=user, reason=reason or _("期待値の変更"))
+            save_with_history(current, user=user, reason=reason or gettext_noop("期待値の変更"))
     return indicator

@@ -3,6 +3,8 @@
 The document is authoritative for text: names, titles and descriptions are brought in line on every
 load. Numbers and metadata (baseline, target, unit, direction, department…) are set when an object is
 first created and belong to the planning office afterwards, so re-loading never undoes their edits.
+Which goals serve each regional vision (the plan's diagram) is the document's too: a vision listing its
+`goals` has exactly those links after a load, unchanged (and no history written) when they already are.
 Everything happens in one transaction: a broken fixture loads nothing.
 """
 
@@ -12,13 +14,17 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
+from goals.history import history_reason
 from goals.models import Goal, Measure, Policy, Strategy, Vision
 from kpis.models import FiscalYear, GradeBand, Indicator, Kind, Placement
 from kpis.rules.achievement import Direction
 from kpis.rules.scale import DEFAULT_GRADES
 
 FORMAT = "ami-strategy-plan/1"
+# The history reason of the links between visions and goals the loader sets.
+LOADED_FROM_FILE = gettext_noop("計画ファイルの読み込み")
 
 
 class PlanFormatError(ValueError):
@@ -54,6 +60,43 @@ def _decimal(obj: dict, key: str, where: str) -> Decimal | None:
     if not value.is_finite():
         raise PlanFormatError(f"{where}: '{key}' が数値ではありません: {obj[key]!r}")
     return value
+
+
+def _grade_bands(data: dict) -> list[tuple[str, dict]]:
+    """The bands a new strategy starts with: the file's `grade_bands` if it gives them, else the default scale.
+
+    Each band is `{"label", "name", "lower_bound"}` with optional `name_en`, `description`,
+    `description_en` and `colour` (null `lower_bound`: the bottom band). Like the numbers, they are set when
+    the strategy's band is created and belong to the planning office afterwards.
+    """
+    if "grade_bands" not in data:
+        return [
+            (
+                grade.label,
+                {
+                    "name": grade.name,
+                    "name_en": grade.name_en,
+                    "lower_bound": grade.lower_bound,
+                    "description": grade.description,
+                    "description_en": grade.description_en,
+                    "colour": grade.colour,
+                },
+            )
+            for grade in DEFAULT_GRADES
+        ]
+    bands = []
+    for number, band in enumerate(_require(data, "grade_bands", "grade_bands", list), start=1):
+        where = f"grade band {number}"
+        if not isinstance(band, dict):
+            raise PlanFormatError(f"{where}: 評価区分はオブジェクトで書いてください: {band!r}")
+        fields = {"name": _require(band, "name", where), "lower_bound": _decimal(band, "lower_bound", where)}
+        for key in ("name_en", "description", "description_en", "colour"):
+            if band.get(key) not in (None, ""):
+                fields[key] = _require(band, key, where)
+        bands.append((_require(band, "label", where), fields))
+    if [fields["lower_bound"] for _label, fields in bands].count(None) != 1:
+        raise PlanFormatError("grade_bands: 下限（lower_bound）が空の区分（最下位）がちょうど1つ必要です")
+    return bands
 
 
 class _Loader:
@@ -100,38 +143,61 @@ class _Loader:
                 "baseline_year": _require(s, "baseline_year", "strategy", int),
             },
         )
-        for v in _require(data, "visions", "visions", list):
-            where = f"vision {v.get('number')}"
-            self.sync(
-                Vision,
-                {"strategy": strategy, "number": _require(v, "number", where, int)},
-                {"theme": _require(v, "theme", where), "title": _require(v, "title", where)},
-            )
-        for grade in DEFAULT_GRADES:
-            self.sync(
-                GradeBand,
-                {"strategy": strategy, "label": grade.label},
-                {},
-                {
-                    "name": grade.name,
-                    "lower_bound": grade.lower_bound,
-                    "description": grade.description,
-                    "colour": grade.colour,
-                },
-                label=f"grade {grade.label}",
-            )
+        visions = self.load_visions(strategy, _require(data, "visions", "visions", list))
+        for label, band in _grade_bands(data):
+            self.sync(GradeBand, {"strategy": strategy, "label": label}, {}, band, label=f"grade {label}")
         for year in strategy.plan_years:
             self.sync(FiscalYear, {"strategy": strategy, "year": year}, {}, label=f"fiscal year {year}")
 
         self.indicators: dict[str, Indicator] = {}
         self.policies: dict[str, Policy] = {}
         self.reposts: list[tuple[Policy, str, list, str]] = []
+        self.goals: dict[str, Goal] = {}
         for number, g in enumerate(_require(data, "goals", "goals", list), start=1):
             self.load_goal(strategy, number, g)
         # 【再掲】 placements point at policies and indicators defined elsewhere in the document.
         for policy, original_code, kpis, where in self.reposts:
             self.load_repost(policy, original_code, kpis, where)
+        # Visions name goals the document defines after them.
+        for vision, codes, where in visions:
+            self.link_vision(vision, codes, where)
         return self.report
+
+    def load_visions(self, strategy, visions: list) -> list[tuple[Vision, list, str]]:
+        """Sync the visions; return those whose goals the file names (`"goals": ["G1", …]`), to link later.
+
+        A vision without `goals` keeps the links it has (plan files written before the links existed)."""
+        to_link = []
+        for v in visions:
+            where = f"vision {v.get('number')}"
+            vision = self.sync(
+                Vision,
+                {"strategy": strategy, "number": _require(v, "number", where, int)},
+                {"theme": _require(v, "theme", where), "title": _require(v, "title", where)},
+            )
+            if "goals" in v:
+                codes = v["goals"]
+                if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+                    raise PlanFormatError(
+                        f"{where}（{vision.theme}）: 'goals' は基本目標のコードの並びです: {codes!r}"
+                    )
+                to_link.append((vision, codes, f"{where}（{vision.theme}）"))
+        return to_link
+
+    def link_vision(self, vision, codes: list[str], where: str) -> None:
+        """The document is authoritative for which goals serve a vision: the links become exactly `codes`."""
+        unknown = [code for code in codes if code not in self.goals]
+        if unknown:
+            raise PlanFormatError(
+                f"{where}: 'goals' の基本目標 {', '.join(unknown)} が計画ファイルにありません"
+            )
+        wanted = {self.goals[code].pk for code in codes}
+        if set(vision.goals.values_list("pk", flat=True)) == wanted:
+            return
+        vision._change_reason = history_reason(LOADED_FROM_FILE)
+        vision.goals.set(wanted)
+        if (Vision, vision.pk) not in self.created_now:
+            self.report.updated.append(f"{vision}: goals")
 
     def load_goal(self, strategy, number, g):
         code = _require(g, "code", f"goal {number}")
@@ -140,6 +206,7 @@ class _Loader:
             {"strategy": strategy, "code": code},
             {"number": number, "title": _require(g, "title", code), "description": g.get("description", "")},
         )
+        self.goals[code] = goal
         for order, k in enumerate(_require(g, "kgis", code, list), start=1):
             self.load_indicator(strategy, goal, None, Kind.KGI, order, k)
         for m_number, m in enumerate(_require(g, "measures", code, list), start=1):

@@ -6,9 +6,10 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from lib.fiscal import date_label, deadline_label, fiscal_year_label, fiscal_year_lines
+from lib.fiscal import date_label, deadline_label, fiscal_year_label, fiscal_year_lines, short_date_label
 from lib.negatives import triangle_negatives
 from lib.numbers import MISSING, format_decimal
+from lib.reasons import shown_reason
 
 register = template.Library()
 
@@ -23,6 +24,18 @@ def fy(year) -> str:
 def day(value) -> str:
     """A date in both calendars: 2026年7月31日（令和8年7月31日）."""
     return date_label(value) if value else "−"
+
+
+@register.filter
+def day_short(value) -> str:
+    """A date without its 和暦, inside a label already long: 2026年7月31日 (31 July 2026 in English)."""
+    return short_date_label(value) if value else "−"
+
+
+@register.filter
+def reason(stored) -> str:
+    """A history row's reason in the reader's language (the application's reasons; typed ones as typed)."""
+    return shown_reason(stored)
 
 
 @register.simple_tag

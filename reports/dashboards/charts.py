@@ -86,6 +86,24 @@ def year_tick(year: int) -> str:
     return f"{plain(first)}<br>{plain(second)}"
 
 
+def unit_annotation(unit: str, left_margin: int) -> dict:
+    """The y axis's unit 「（人）」, written level above the axis's numbers (from the figure's left edge): a
+    title along the axis would be turned sideways, which no one should have to read. `unit` is plain."""
+    return {
+        "text": _("（%(unit)s）") % {"unit": unit},
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "xshift": 4 - left_margin,
+        "yshift": 4,
+        "showarrow": False,
+        "font": {"size": 12, "color": INK},
+    }
+
+
 def unapproved_note(evaluation: Evaluation, year: int) -> str:
     """「（入力中・未承認）」 for a point drawn from a figure not yet approved (only the internal audience
     sees those); "" for an approved one."""
@@ -135,6 +153,13 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
     def shown(value, decimals=places):
         return f"{format_decimal(value, decimals, triangle=triangle)}{unit}"
 
+    def graded(result):
+        """「A 順調（102.3%）」: the grade, and the rate when there is one."""
+        if result.rate is None:
+            return grade_text(scale, result.grade)
+        rate = f"{format_decimal(result.rate, 1, triangle=triangle)}%"
+        return _("%(grade)s（%(rate)s）") % {"grade": grade_text(scale, result.grade), "rate": rate}
+
     figure = {"data": [], "layout": {}}
     # Expected path: from the baseline through each year's expected value.
     path = []
@@ -179,8 +204,7 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
                 hovertext=[
                     f"{compared_label} {shown(r.compared)}<br>"
                     + _("評価")
-                    + f" {grade_text(scale, r.grade)}"
-                    + ("" if r.rate is None else f"（{format_decimal(r.rate, 1, triangle=triangle)}%）")
+                    + f" {graded(r)}"
                     + (f"<br>{note}" if note else "")
                     for (_y, r), note in zip(points, notes, strict=True)
                 ],
@@ -229,7 +253,6 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
             "fixedrange": True,
         },
         yaxis={
-            "title": {"text": unit} if unit and not compact else {},
             "gridcolor": GRID,
             "zeroline": False,
             "fixedrange": True,
@@ -237,6 +260,9 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
         },
         showlegend=not compact,
     )
+    if unit and not compact:
+        layout["margin"] = {**layout["margin"], "t": 36}
+        layout["annotations"] = [unit_annotation(unit, layout["margin"]["l"])]
     if compact:
         layout["margin"] = {"l": 48, "r": 8, "t": 8, "b": 36}
         layout["font"]["size"] = 11
@@ -263,11 +289,14 @@ def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dic
                 marker={"color": colour, "line": {"color": "#ffffff", "width": 1}},
                 text=[str(c) if c else "" for c in counts],
                 textposition="inside",
+                # Level, as every text here: Plotly turns a count sideways in a narrow bar otherwise.
+                textangle=0,
                 insidetextanchor="middle",
                 textfont={"color": text_colour_on(colour)},
                 # Hover texts, not a hovertemplate: a template would read "%{…}" in a stored name.
                 hovertext=[
-                    f"{label}<br>{name}：{count}" for label, count in zip(labels, counts, strict=True)
+                    f"{label}<br>" + _("%(grade)s：%(count)s") % {"grade": name, "count": count}
+                    for label, count in zip(labels, counts, strict=True)
                 ],
                 hoverinfo="text",
             )

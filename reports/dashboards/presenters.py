@@ -8,11 +8,12 @@ Outsiders' figures count only once approved (`internal` is False for them).
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import NamedTuple
 
 from django.utils.translation import gettext as _
 
-from goals.models import Goal, Measure, Strategy
+from goals.models import Goal, Measure, Strategy, Vision
 from kpis.models import ActualValue, Indicator, Kind, Submission
 from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_indicator, rollup
@@ -214,6 +215,48 @@ def goal_kgi_cards(goal: Goal, evaluations: list[Evaluation], year: int, scale: 
         for e in evaluations
         if e.indicator.kind == Kind.KGI and e.indicator.goal_id == goal.pk
     ]
+
+
+# --- The regional visions and the goals serving them -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisionSpan:
+    """Neighbouring visions (`span` of them) that a goal serves, or does not serve."""
+
+    span: int
+    serves: bool
+
+
+@dataclass(frozen=True)
+class VisionRow:
+    goal: Goal
+    spans: list[VisionSpan]  # left to right, covering every vision once
+    visions: list[Vision]  # the visions it serves
+
+
+@dataclass(frozen=True)
+class VisionMap:
+    visions: list[Vision]
+    rows: list[VisionRow]
+
+
+def vision_map(visions: Iterable[Vision], goals: Iterable[Goal]) -> VisionMap:
+    """The plan's diagram 「地域ビジョンと基本目標の関係」: the visions side by side, each goal a row under
+    the visions it serves, spanning neighbouring ones (`visions` from queries.plan_visions)."""
+    visions = list(visions)
+    served = [{goal.pk for goal in vision.goals.all()} for vision in visions]
+    rows = []
+    for goal in goals:
+        flags = [goal.pk in pks for pks in served]
+        rows.append(
+            VisionRow(
+                goal=goal,
+                spans=[VisionSpan(len(list(run)), serves) for serves, run in groupby(flags)],
+                visions=[vision for vision, serves in zip(visions, flags, strict=True) if serves],
+            )
+        )
+    return VisionMap(visions, rows)
 
 
 # --- Plan tables -------------------------------------------------------------------------------------

@@ -27,6 +27,11 @@ def public_goals(strategy: Strategy):
     return strategy.goals.prefetch_related(Prefetch("indicators", queryset=kgis, to_attr="kgis"))
 
 
+def plan_visions(strategy: Strategy):
+    """The strategy's regional visions, each with the goals serving it (`vision.goals.all()`, in plan order)."""
+    return strategy.visions.prefetch_related(Prefetch("goals", queryset=Goal.objects.order_by("number")))
+
+
 def strategy_indicators(strategy: Strategy):
     """Every indicator of the strategy with its figures, in plan order."""
     return Indicator.objects.of_strategy(strategy).with_figures()

@@ -124,7 +124,13 @@ class IndicatorTable(tables.Table):
 
     class Meta:
         template_name = "django_tables2/ami.html"
-        attrs = {"class": "data indicator-table"}
+        # stack-narrow: on a phone each row is a card, each cell labelled with its column (static/css/dashboards.css).
+        attrs = {
+            "class": "data indicator-table stack-narrow",
+            "role": "table",
+            "thead": {"role": "rowgroup"},
+            "tbody": {"role": "rowgroup"},
+        }
         order_by = ("code",)
         empty_text = gettext_lazy("条件に合う指標はありません。")
         orderable = True

@@ -30,8 +30,15 @@ PER_PAGE = 50
 
 def public_plan(request: HttpRequest, strategy: Strategy | None) -> HttpResponse:
     """The published plan: goals and KGIs with baseline, target and source, no figures."""
-    goals = queries.public_goals(strategy) if strategy is not None else []
-    return render(request, "dashboards/plan.html", {"strategy": strategy, "goals": goals})
+    if strategy is None:
+        return render(request, "dashboards/plan.html", {"strategy": None, "goals": []})
+    goals = list(queries.public_goals(strategy))
+    context = {
+        "strategy": strategy,
+        "goals": goals,
+        "vision_map": presenters.vision_map(queries.plan_visions(strategy), goals),
+    }
+    return render(request, "dashboards/plan.html", context)
 
 
 @require_GET
@@ -64,6 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "year": year,
         "previous_year": year - 1 if year - 1 in years else None,
         "year_form": year_form,
+        "vision_map": presenters.vision_map(queries.plan_visions(strategy), goals),
         "kgis_by_goal": presenters.kgis_by_goal(goals, evaluations, year, scale, years),
         "distribution": list(zip(goals, rows, strict=True)),
         "distribution_total": total,

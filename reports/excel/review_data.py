@@ -13,6 +13,7 @@ from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for
 from kpis.rules.scale import Scale
+from lib.fiscal import short_date_label
 from reviews.queries import opinions_by_goal, opinions_by_indicator
 
 
@@ -30,8 +31,11 @@ def _opinion_texts(opinions) -> tuple[str, str]:
 
 def opinion_source(opinion) -> str:
     """令和7年度第1回創生有識者会議（2026年7月15日）・有識者A: where an opinion was said, and by whom."""
-    day = opinion.meeting.date
-    return f"{opinion.meeting.name}（{day.year}年{day.month}月{day.day}日）・{opinion.speaker}"
+    return _("%(meeting)s（%(day)s）・%(speaker)s") % {
+        "meeting": opinion.meeting.name,
+        "day": short_date_label(opinion.meeting.date),
+        "speaker": opinion.speaker,
+    }
 
 
 def opinions_for(strategy: Strategy, fiscal_year: int) -> dict[int, tuple[str, str]]:

@@ -209,7 +209,9 @@ def write_scale(ws: Worksheet, row: int, scale: Scale) -> int:
     for column in range(5, 8):
         header_cell(ws, row, column, "")
     ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=7)
-    rows = [(grade.label, grade.name, grade.lower_bound, grade.description) for grade in scale.grades]
+    rows = [
+        (grade.label, grade.shown_name, grade.lower_bound, grade.shown_description) for grade in scale.grades
+    ]
     rows.append((NOT_EVALUABLE, _("評価不能"), None, _("実績値または期待値がない")))
     for label, name, lower, description in rows:
         row += 1

@@ -26,6 +26,7 @@ from kpis.importing.apply import ImportConflict, ImportRefused, apply_import
 from kpis.importing.prepare import ImportBatch, prepare_import
 from kpis.importing.readers import ImportFileError, read_rows
 from kpis.importing.staging import StagedImport, discard_staged, load_staged, stage
+from lib import reasons
 from lib.uploads import MAX_ROWS, UploadRefused, check_upload, human_size, max_upload_bytes, too_large_message
 from reports.excel import imported
 from reports.excel.entry_template import build_entry_template, template_filename
@@ -216,7 +217,7 @@ def apply_confirmed(
     filename = staged.filename
     try:
         written = apply_import(
-            batch, user=request.user, reason=_("ファイル取込: %(name)s") % {"name": filename}, approve=approve
+            batch, user=request.user, reason=reasons.FILE_IMPORTED % {"name": filename}, approve=approve
         )
     except ImportRefused as refused:
         messages.error(request, str(refused))

@@ -50,7 +50,7 @@ class MeetingPack:
     year: int
     scale: Scale
     years: list[int]
-    visions: list[Vision]
+    visions: list[Vision]  # each with its goals (queries.plan_visions)
     summary: list[tuple[Goal, tuple[str, Rollup]]]
     summary_total: Rollup
     summary_chart: str
@@ -137,7 +137,7 @@ def meeting_pack(strategy: Strategy, meeting: Meeting) -> MeetingPack:
         year=year,
         scale=scale,
         years=years,
-        visions=list(Vision.objects.filter(strategy=strategy).order_by("number")),
+        visions=list(queries.plan_visions(strategy)),
         summary=list(zip(goals, rows, strict=True)),
         summary_total=total,
         summary_chart=svg.distribution_svg(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from kpis.rules.evaluation import Evaluation, Rollup
 from kpis.rules.scale import Scale
 from lib.colours import INK, text_colour_on
-from lib.fiscal import wareki
+from lib.fiscal import fiscal_year_lines
 from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 from reports.dashboards.charts import EXPECTED_COLOUR, GRID, TARGET_COLOUR, grade_colour, unapproved_note
@@ -124,14 +124,16 @@ def _grid(axes: _Axes, unit: str, triangle: bool) -> list[str]:
             _text(LEFT - 6, y + Decimal("3.5"), format_decimal(tick, places, triangle=triangle), 9, "end")
         )
     if unit:
-        body.append(_text(LEFT - 6, TOP - 10, f"（{unit}）", 9, "end"))
+        body.append(_text(LEFT - 6, TOP - 10, _("（%(unit)s）") % {"unit": unit}, 9, "end"))
     body.append(
         f'<line x1="{LEFT}" x2="{RIGHT}" y1="{BOTTOM}" y2="{BOTTOM}" stroke="{INK}" stroke-width="1"/>'
     )
     for year in axes.years:
         x = axes.x(year)
-        body.append(_text(x, BOTTOM + 14, _("%(year)s年度") % {"year": year}, 9, "middle"))
-        body.append(_text(x, BOTTOM + 26, wareki(year), 8.5, "middle", EXPECTED_COLOUR))
+        # 「2025年度」 over 「令和7年度」 (FY2025 over Reiwa 7), as the web's axes (lib.fiscal).
+        first, second = fiscal_year_lines(year)
+        body.append(_text(x, BOTTOM + 14, first, 9, "middle"))
+        body.append(_text(x, BOTTOM + 26, second, 8.5, "middle", EXPECTED_COLOUR))
     return body
 
 

@@ -21,13 +21,21 @@
     }
   }
 
+  // Plotly's own texts (the toolbar's tooltips) in the page's language: the vendored Japanese locale on a
+  // Japanese page, plotly.js's built-in English otherwise.
+  function pageLocale() {
+    var lang = (document.documentElement.getAttribute("lang") || "").toLowerCase();
+    return lang.split("-")[0] === "ja" ? "ja" : "en";
+  }
+
   function draw(element) {
     var figure = readFigure(element);
     if (!figure || typeof window.Plotly === "undefined") {
       element.classList.add("chart-unavailable");
       return;
     }
-    window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, figure.config || {}).then(function () {
+    var config = Object.assign({}, figure.config || {}, { locale: pageLocale() });
+    window.Plotly.newPlot(element, figure.data || [], figure.layout || {}, config).then(function () {
       element.classList.add("chart-drawn");
       drawn.push(element);
       scalable(element);

@@ -107,6 +107,51 @@ def test_a_wide_table_scrolls_in_a_labelled_box_keyboard_users_can_reach(page, s
     assert not note.is_visible()
 
 
+OFF_SCREEN_CELLS = """width => Array.from(document.querySelectorAll('table.indicator-table tbody tr'))
+    .flatMap(row => ['td[data-label="達成率"]', 'td[data-label="評価"]', 'td[data-label="評価"] .grade'].map(selector => {
+        const box = row.querySelector(selector).getBoundingClientRect();
+        const shown = box.width > 0 && box.height > 0 && box.left >= 0 && box.right <= width;
+        return shown ? null : `${row.querySelector('td').textContent.trim()} ${selector}`;
+    }))
+    .filter(Boolean)"""
+
+
+def accessibility_roles(page) -> dict[str, int]:
+    """How many nodes of each table role Chromium's own accessibility tree (what screen readers read) has."""
+    nodes = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    roles = [node["role"]["value"] for node in nodes if not node.get("ignored")]
+    return {role: roles.count(role) for role in ("table", "row", "columnheader", "cell")}
+
+
+def test_the_indicator_table_becomes_cards_on_a_phone_and_stays_a_table_to_screen_readers(page, site):
+    page.set_viewport_size({"width": 390, "height": 900})
+    login(page, site, "demo-council")
+    page.goto(f"{site}/indicators/")
+    rows = page.locator("table.indicator-table tbody tr")
+    assert rows.count() >= 40
+    assert page_width(page) <= 390
+    # Every row's 達成率 and 評価 (its badge too) lie inside the screen: nothing to scroll to.
+    assert page.evaluate(OFF_SCREEN_CELLS, 390) == []
+    rate = rows.first.locator('td[data-label="達成率"]')
+    assert rate.evaluate("td => getComputedStyle(td).display") == "block"
+    assert "達成率" in rate.evaluate("td => getComputedStyle(td, '::before').content")  # labelled on the card
+    assert not page.locator(".scroll-note").is_visible()
+    roles = accessibility_roles(page)
+    assert roles["table"] == 1 and roles["columnheader"] == 12 and roles["row"] == rows.count() + 1
+    assert roles["cell"] == rows.count() * 12
+    assert axe_violations(page) == []
+
+    # The column headers are still the sort links.
+    page.get_by_role("link", name="達成率", exact=True).click()
+    page.wait_for_url("**sort=rate**")
+    assert page.locator("th[aria-sort]").inner_text().startswith("達成率")
+
+    # A tablet and a laptop keep the table.
+    for width in (768, 1366):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert rate.evaluate("td => getComputedStyle(td).display") == "table-cell"
+
+
 def test_header_buttons_and_badges_never_break_mid_word(page, site):
     page.set_viewport_size({"width": 390, "height": 900})
     login(page, site, "demo-planning")

@@ -180,6 +180,58 @@ def test_the_strategy_carries_the_default_grade_scale_and_its_fiscal_years(plan)
     assert list(FiscalYear.objects.values_list("year", flat=True)) == [2025, 2026, 2027]
 
 
+def test_the_default_bands_carry_english_names_and_descriptions(plan):
+    assert list(GradeBand.objects.values_list("label", "name", "name_en")) == [
+        ("A", "順調", "On track"),
+        ("B+", "概ね順調", "Mostly on track"),
+        ("B", "やや遅れ", "Slightly behind"),
+        ("C", "遅れ", "Behind"),
+    ]
+    assert GradeBand.objects.get(label="A").description_en == "Achievement rate 100% or more"
+
+
+def _plan_data() -> dict:
+    from django.conf import settings
+
+    return json.loads((settings.BASE_DIR / "fixtures" / "plan_dai3ki.json").read_text(encoding="utf-8"))
+
+
+def test_a_plan_file_may_give_its_own_grade_bands_with_english_names(db, tmp_path):
+    data = _plan_data()
+    data["grade_bands"] = [
+        {"label": "◎", "name": "達成", "name_en": "Achieved", "lower_bound": "100", "colour": "#1a7f37"},
+        {"label": "○", "name": "概ね達成", "lower_bound": 80, "description": "達成率80％以上"},
+        {"label": "×", "name": "未達成", "name_en": "Not achieved", "lower_bound": None},
+    ]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    load_plan(path)
+    assert list(GradeBand.objects.values_list("label", "name", "name_en", "lower_bound")) == [
+        ("◎", "達成", "Achieved", Decimal("100.0")),
+        ("○", "概ね達成", "", Decimal("80.0")),
+        ("×", "未達成", "Not achieved", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"),
+    [
+        ([{"label": "A", "name": "順調", "lower_bound": 100}], "ちょうど1つ"),
+        ([{"label": "A", "lower_bound": None}], "grade band 1: 'name'"),
+        (["A"], "grade band 1"),
+        ([{"label": "A", "name": "順調", "lower_bound": "百"}], "数値ではありません"),
+    ],
+)
+def test_grade_bands_a_plan_file_gives_wrongly_load_nothing(db, tmp_path, bands, message):
+    data = _plan_data()
+    data["grade_bands"] = bands
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(PlanFormatError, match=message):
+        load_plan(path)
+    assert not Strategy.objects.exists() and not GradeBand.objects.exists()
+
+
 def test_loading_twice_changes_nothing(plan):
     before = {
         m: list(m.objects.order_by("pk").values()) for m in (Goal, Measure, Policy, Indicator, Placement)

@@ -205,6 +205,8 @@ class EveryFormHoldsAgainstHostileInput(TestCase):
             ("planning", reverse("cycle:indicator_edit", args=["G3-M1-K1"])),
             ("planning", reverse("reviews:meetings")),
             ("council", reverse("reviews:opinion_create", args=[self.meeting.pk])),
+            ("council", reverse("reviews:opinion_new") + "?goal=G1"),
+            ("planning", reverse("reviews:meeting_edit", args=[self.meeting.pk])),
             ("council", reverse("reviews:opinion_edit", args=[self.opinion.pk])),
             ("planning", reverse("reviews:opinion_respond", args=[self.opinion.pk])),
             ("planning", reverse("reviews:evaluations", args=[2025])),

@@ -27,9 +27,11 @@ def _bands_post(plan, changes=None, reason="区分の見直し", extra=None):
             "id": band.pk,
             "label": band.label,
             "name": band.name,
+            "name_en": band.name_en,
             "lower_bound": "" if band.lower_bound is None else str(band.lower_bound),
             "colour": band.colour,
             "description": band.description,
+            "description_en": band.description_en,
         }
         row.update((changes or {}).get(band.label, {}))
         data.update({f"form-{i}-{key}": value for key, value in row.items()})
@@ -53,6 +55,29 @@ def test_the_planning_office_changes_a_band_and_the_history_keeps_who_and_why(cl
     newest = band.history.first()
     assert (newest.history_user, newest.history_change_reason) == (planning, "区分の見直し")
     assert GradeBand.history.filter(strategy_id=plan.pk, history_change_reason="区分の見直し").count() == 1
+
+
+def test_the_planning_office_gives_a_band_its_english_name_and_english_pages_show_it(client, plan, planning):
+    changes = {"A": {"name": "達成", "name_en": "Achieved", "description_en": "Rate of 100% or more"}}
+    assert client.post(BANDS, _bands_post(plan, changes)).status_code == 302
+    band = GradeBand.objects.get(strategy=plan, label="A")
+    assert (band.name, band.name_en, band.description_en) == ("達成", "Achieved", "Rate of 100% or more")
+    assert band.history.first().history_change_reason == "区分の見直し"
+    # The form shows both names, labelled.
+    html = client.get(BANDS).content.decode()
+    assert 'value="Achieved"' in html and "名称（英語）" in html and "説明（英語）" in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    home = client.get("/?fy=2025").content.decode()
+    assert "A Achieved" in home and "Rate of 100% or more" in home and "達成" not in home
+
+
+def test_a_band_without_an_english_name_shows_its_japanese_name_on_english_pages(client, plan, planning):
+    assert (
+        client.post(BANDS, _bands_post(plan, {"B": {"name_en": "", "description_en": ""}})).status_code == 302
+    )
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    home = client.get("/?fy=2025").content.decode()
+    assert "B やや遅れ" in home and "B+ Mostly on track" in home
 
 
 def test_a_band_is_added_and_another_removed_in_one_save(client, plan, planning):

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from kpis.models import GradeBand, Indicator
 from kpis.rules.evaluation import evaluate_all, rollup, scale_for
@@ -144,7 +145,7 @@ def test_markup_in_a_unit_or_a_band_name_is_drawn_as_plain_text(plan, figures):
         trend = charts.trend_figure(evaluation, scale, plan.plan_years, compact=compact)
         assert_no_markup_but_line_breaks(trend)
     trend = charts.trend_figure(evaluation, scale, plan.plan_years)
-    assert trend["layout"]["yaxis"]["title"]["text"] == '&lt;a href="//evil.example"&gt;u&lt;/a&gt;'
+    assert trend["layout"]["annotations"][0]["text"] == '（&lt;a href="//evil.example"&gt;u&lt;/a&gt;）'
     actual = next(t for t in trend["data"] if t["name"] == "実績値")
     assert "&lt;b&gt;概ね&lt;/b&gt;順調" in actual["hovertext"][0]
     assert "u&lt;/a&gt;" in next(t for t in trend["data"] if t["name"] == "基準値")["hovertext"][0]
@@ -173,3 +174,54 @@ def test_a_grade_colour_that_is_not_rrggbb_falls_back_to_the_default_scale(plan,
     assert charts.grade_colour(scale, "A") == "#1a7f37"
     bars = charts.distribution_figure([("G1", rollup([], 2025, scale))], scale)
     assert bars["data"][1]["marker"]["color"] == "#2f6fb3"
+
+
+def test_a_band_names_english_markup_is_drawn_as_plain_text_too(plan, figures):
+    GradeBand.objects.filter(strategy=plan, label="B+").update(name_en="<b>Mostly</b> on track")
+    scale = scale_for(plan)
+    evaluations = evaluate_all(Indicator.objects.filter(strategy=plan).with_figures(), plan, scale=scale)
+    with translation.override("en"):
+        bars = charts.distribution_figure([("G1", rollup(evaluations, 2025, scale))], scale)
+    assert_no_markup_but_line_breaks(bars)
+    assert bars["data"][1]["name"] == "B+ &lt;b&gt;Mostly&lt;/b&gt; on track"
+
+
+def test_the_unit_is_written_level_above_the_axis_not_turned_along_it(plan, figures):
+    scale = scale_for(plan)
+    evaluation = evaluate_all(Indicator.objects.filter(code="G2-KGI1").with_figures(), plan, scale=scale)[0]
+    layout = charts.trend_figure(evaluation, scale, plan.plan_years)["layout"]
+    assert "title" not in layout["yaxis"]
+    (unit,) = layout["annotations"]
+    assert unit["text"] == "（人／年）" and unit.get("textangle", 0) == 0
+    assert (unit["xref"], unit["yref"], unit["y"], unit["yanchor"]) == ("paper", "paper", 1, "bottom")
+    # A compact chart (the overview's KGI cards) has no room for it, and no unit title either.
+    compact = charts.trend_figure(evaluation, scale, plan.plan_years, compact=True)["layout"]
+    assert "annotations" not in compact and "title" not in compact["yaxis"]
+
+
+def test_chart_texts_follow_the_language_and_only_data_stays_japanese(plan, figures):
+    scale = scale_for(plan)
+    evaluations = evaluate_all(Indicator.objects.filter(strategy=plan).with_figures(), plan, scale=scale)
+    evaluation = next(e for e in evaluations if e.indicator.code == "G2-KGI1")
+    with translation.override("en"):
+        trend = charts.trend_figure(evaluation, scale, plan.plan_years)
+        bars = charts.distribution_figure([("Goal 1", rollup(evaluations, 2025, scale))], scale)
+    names = [t["name"] for t in trend["data"]]
+    assert names == ["Expected value", "Actual", "Baseline", "Target"]
+    assert trend["layout"]["xaxis"]["categoryarray"][:2] == ["FY2024<br>Reiwa 6", "FY2025<br>Reiwa 7"]
+    assert [t["name"] for t in bars["data"]] == [
+        "A On track",
+        "B+ Mostly on track",
+        "B Slightly behind",
+        "C Behind",
+        "− Not evaluable",
+    ]
+    assert bars["layout"]["xaxis"]["title"]["text"] == "Number of indicators"
+    texts = [text for _key, text in every_text({"data": trend["data"], "layout": trend["layout"]})]
+    texts += [text for _key, text in every_text({"data": bars["data"], "layout": bars["layout"]})]
+    # The unit 「人／年」 is the plan's data; everything else is English.
+    japanese = {text for text in texts if JAPANESE.search(text.replace("人／年", ""))}
+    assert japanese == set()
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")

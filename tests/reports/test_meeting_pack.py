@@ -35,6 +35,8 @@ OPINION_BEFORE = "企業誘致の成果を町内の取引額でも確認して�
 RESPONSE_BEFORE = "次年度から町内調達額を参考指標として報告します。"
 OPINION_ON_KGI = "社会増数は3年移動平均も併せて示してほしい。"
 EVALUATION_TEXT = "実質町内総生産は期待値を概ね達成した。"
+AGENDA = "令和7年度の効果検証について"
+ATTENDEES = ["阿見 太郎（茨城大学 教授）", "霞ヶ浦 花子（常陽銀行 支店長）"]
 
 
 def make_meeting_data() -> Meeting:
@@ -52,7 +54,12 @@ def make_meeting_data() -> Meeting:
         strategy=strategy, fiscal_year=2025, name="第1回創生有識者会議", date=datetime.date(2025, 11, 20)
     )
     meeting = Meeting.objects.create(
-        strategy=strategy, fiscal_year=2025, name="第2回創生有識者会議", date=datetime.date(2026, 7, 15)
+        strategy=strategy,
+        fiscal_year=2025,
+        name="第2回創生有識者会議",
+        date=datetime.date(2026, 7, 15),
+        agenda=AGENDA,
+        attendees="\n".join(ATTENDEES) + "\n\n",
     )
     common = {"strategy": strategy, "fiscal_year": 2025, "meeting": before, "author": planning}
     Opinion.objects.create(
@@ -71,6 +78,17 @@ def expected_texts(strategy: Strategy) -> list[str]:
     goals = [g.title for g in strategy.goals.all()]
     kgis = [i.name for i in Indicator.objects.filter(strategy=strategy, kind=Kind.KGI)]
     return goals + kgis
+
+
+def expected_visions(strategy: Strategy) -> list[tuple[str, list[str]]]:
+    """Each vision's theme and title, and the goals serving it as the pack names them."""
+    return [
+        (
+            f"{vision.theme}{vision.title}",
+            [f"基本目標{goal.number}「{goal.title}」" for goal in vision.goals.order_by("number")],
+        )
+        for vision in strategy.visions.order_by("number")
+    ]
 
 
 class Connections:
@@ -104,6 +122,7 @@ def made(django_db_setup, django_db_blocker):
         result = {
             "pdf": pdf,
             "texts": expected_texts(meeting.strategy),
+            "visions": expected_visions(meeting.strategy),
             "refused": fetcher.refused,
             "connections": connections.attempts,
         }
@@ -149,6 +168,37 @@ def test_the_pack_shows_every_goal_every_kgi_the_opinions_and_their_responses(ma
     assert "夜間の講座が少ない" in text and "改善して継続" in text
     # The rate and grade computed by kpis.rules (279,000 against 280,021.33 → 99.6%, B+).
     assert "99.6%" in text and "B+" in text
+
+
+def test_the_cover_names_the_agenda_and_each_attendee(pdf_file):
+    cover = flat(run("pdftotext", "-f", "1", "-l", "1", "-enc", "UTF-8", str(pdf_file), "-"))
+    assert "議題" + flat(AGENDA) in cover
+    assert "出席者" in cover and all(flat(person) in cover for person in ATTENDEES)
+
+
+def two_column_rows(layout: str) -> list[tuple[str, str]]:
+    """A two-column table as `pdftotext -layout` lays it out: (left cell, right cell) per row, rows apart by
+    a blank line, each cell's wrapped lines joined (white space removed)."""
+    rows = []
+    for block in re.split(r"\n\s*\n", layout):
+        left, right = [], []
+        for line in block.splitlines():
+            cells = re.match(r"^(\S.*?)?\s{3,}(\S.*)$", line)
+            left.append((cells.group(1) or "") if cells else line)
+            right.append(cells.group(2) if cells else "")
+        rows.append((flat("".join(left)), flat("".join(right))))
+    return rows
+
+
+def test_the_summary_shows_each_vision_with_the_goals_serving_it(made, pdf_file):
+    layout = run("pdftotext", "-layout", "-enc", "UTF-8", str(pdf_file), "-")
+    start = layout.index("地域ビジョンと基本目標")
+    rows = two_column_rows(layout[start : layout.index("基本目標別のKPIの評価", start)])
+    assert ("地域ビジョン", "実現に向けて取り組む基本目標") in rows
+    visions = made["visions"]
+    assert len(visions) == 3 and all(len(goals) == 4 for _vision, goals in visions)
+    for number, (vision, goals) in enumerate(visions, start=1):
+        assert (f"（{number}）{flat(vision)}", flat("".join(goals))) in rows, vision
 
 
 def test_figures_not_yet_approved_are_marked(pdf_file):

@@ -185,7 +185,7 @@ def test_bad_opinion_input_is_refused_beside_the_field_and_nothing_is_saved(clie
     m = make_meeting(plan, 2025)
     client.force_login(users["council"])
     response = record(client, m, **data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors[field]
     assert not Opinion.objects.exists()
 
@@ -205,7 +205,7 @@ def test_declining_an_opinion_needs_a_reason(client, plan, users):
     opinion = Opinion.objects.create(strategy=plan, fiscal_year=2025, meeting=m, speaker="A", text="x")
     client.force_login(users["planning"])
     response = respond(client, opinion, response="", follow_up="declined", follow_up_reason="")
-    assert response.status_code == 200 and "理由" in response.content.decode()
+    assert response.status_code == 400 and "理由" in response.content.decode()
     opinion.refresh_from_db()
     assert opinion.follow_up == "open"
     respond(client, opinion, response="", follow_up="declined", follow_up_reason="国の制度で対応済みのため")

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from accounts.access import Role
-from goals.models import Department, Goal, Measure, Policy, Strategy
+from goals.models import Department, Goal, Measure, Policy, Strategy, Vision
 from kpis.models import ActualValue, Indicator, Kind, Placement
 
 PASSWORD = "test-pass-4821"
@@ -123,6 +123,15 @@ def build_synthetic_plan(copies: int, code: str = "synthetic") -> Strategy:
                 for year in (2025, 2026, 2027)
             ]
         )
+    # 3 regional visions per copy, each served by every goal: the overview's diagram at any size.
+    visions = Vision.objects.bulk_create(
+        Vision(strategy=strategy, number=n, theme=f"ビジョン{n}", title=f"地域ビジョン{n}")
+        for n in range(1, 3 * copies + 1)
+    )
+    goals = list(strategy.goals.all())
+    Vision.goals.through.objects.bulk_create(
+        Vision.goals.through(vision=vision, goal=goal) for vision in visions for goal in goals
+    )
     # The synthetic plan becomes the current one (latest first year wins ties by is_active ordering).
     Strategy.objects.exclude(pk=strategy.pk).update(is_active=False)
     return strategy

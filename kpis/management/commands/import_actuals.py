@@ -12,6 +12,7 @@ from kpis.importing.apply import ImportConflict, ImportRefused, apply_import
 from kpis.importing.prepare import describe, prepare_import
 from kpis.importing.readers import read_rows
 from kpis.importing.rows import HEADER_ALIASES, MAX_REPORTED_ERRORS, ImportFileError
+from lib import reasons
 from lib.fiscal import fiscal_year_label
 
 
@@ -75,7 +76,7 @@ class Command(BaseCommand):
             )
             return
 
-        reason = options["reason"] or _("ファイルから取り込み: %(name)s") % {"name": path.name}
+        reason = options["reason"] or reasons.FILE_IMPORTED_BY_COMMAND % {"name": path.name}
         try:
             written = apply_import(batch, user=user, reason=reason, approve=options["approve"])
         except ImportRefused as refused:

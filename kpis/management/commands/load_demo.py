@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.access import Role
 from goals.history import save_with_history
@@ -168,7 +169,7 @@ class Command(BaseCommand):
             # Two weeks from today, within what a FY2025 deadline may be: the countdown shows in the demo.
             soon = timezone.localdate() + datetime.timedelta(days=14)
             year.deadline = min(max(soon, datetime.date(2026, 4, 1)), datetime.date(2029, 3, 31))
-            save_with_history(year, user=planning, reason="入力受付開始（デモデータ）")
+            save_with_history(year, user=planning, reason=gettext_noop("入力受付開始（デモデータ）"))
 
     @staticmethod
     def expected(indicator, strategy, year):
