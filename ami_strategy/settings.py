@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # After LocaleMiddleware: negatives shown as 「△3」 in the Japanese interface when the strategy says so.
     "kpis.display.negative_numbers",
+    # The dashboards and the API answer 304 while nothing changed since the browser's copy (an ETag).
+    "kpis.versioning.ConditionalPages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",

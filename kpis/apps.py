@@ -6,3 +6,8 @@ class KpisConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "kpis"
     verbose_name = _("指標と実績")
+
+    def ready(self):
+        from kpis import versioning
+
+        versioning.watch()

@@ -509,3 +509,22 @@ class StagedUpload(models.Model):
 
     def __str__(self):
         return self.filename
+
+
+class DataVersion(models.Model):
+    """One counter that every committed change advances (kpis.versioning): the pages' ETags are made of it.
+
+    `epoch` is drawn when the database is created, so that a database restored or rebuilt, whose counter
+    starts again, never repeats a version an earlier one gave out."""
+
+    SINGLETON = 1
+
+    epoch = models.CharField(max_length=32, default="")
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("データの版")
+        verbose_name_plural = _("データの版")
+
+    def __str__(self):
+        return str(self.value)

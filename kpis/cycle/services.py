@@ -23,6 +23,7 @@ from simple_history.utils import bulk_update_with_history
 
 from goals.history import history_reason, save_with_history
 from goals.models import Department, Strategy
+from kpis import versioning
 from kpis.cycle import checks, notify
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, ReturnNote, Submission
 from lib import reasons
@@ -356,6 +357,7 @@ def _set_status(actuals: Iterable[ActualValue], status: str, *, user, reason: st
         bulk_update_with_history(
             changed, ActualValue, ["status"], default_user=user, default_change_reason=history_reason(reason)
         )
+        versioning.changed()  # a bulk update sends no model signals
 
 
 def missing_indicators(submission: Submission) -> list[Indicator]:
@@ -508,9 +510,9 @@ def _check_own_indicators(submission: Submission, notes: Mapping[Indicator, str]
 
 
 def _return_reason(comment: str, notes: Mapping[Indicator, str]) -> str:
+    """The history reason of a 差戻し, in Japanese whoever returns it (lib.reasons shows it translated)."""
     if not notes:
         return reasons.RETURNED % {"comment": comment}
-    """The history reason of a 差戻し, in Japanese whoever returns it (lib.reasons shows it translated)."""
     codes = "、".join(i.code for i in notes)
     return reasons.RETURNED_WITH_NOTES % {"codes": codes, "comment": comment}
 

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from accounts import access
 from goals.history import history_reason
+from kpis import versioning
 from kpis.cycle.services import submission_start
 from kpis.importing.prepare import ImportBatch, refusal, row_error
 from kpis.importing.rows import DATA_FIELDS, RowError
@@ -187,6 +188,7 @@ def _write(created: list[ActualValue], updated: list[ActualValue], *, user, reas
         bulk_update_with_history(updated, ActualValue, [], default_user=user, default_change_reason=reason)
     if created:
         bulk_create_with_history(created, ActualValue, default_user=user, default_change_reason=reason)
+    versioning.changed()  # the writes above send no model signals
 
 
 def _start_submissions(states: _States, *, user) -> None:

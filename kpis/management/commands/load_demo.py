@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 from accounts.access import Role
 from goals.history import save_with_history
 from goals.models import Department, Strategy
+from kpis import versioning
 from kpis.models import ActualValue, FiscalYear, Indicator, Kind, Submission
 from kpis.rules.achievement import expected_value
 from kpis.rules.evaluation import spec_for
@@ -93,6 +94,7 @@ class Command(BaseCommand):
                 Indicator.objects.filter(strategy=strategy, code__startswith=prefix, department=None).update(
                     department=department
                 )
+        versioning.changed()  # .update() sends no model signals
         return departments
 
     def create_users(self, password, staff_department):

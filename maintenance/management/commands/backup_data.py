@@ -20,7 +20,14 @@ from django.core.management.base import BaseCommand, CommandError
 from maintenance import backup_format
 
 # Rebuilt by migrate, or worthless to restore.
-EXCLUDE = ["contenttypes", "auth.permission", "sessions", "admin.logentry", "kpis.stagedupload"]
+EXCLUDE = [
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "admin.logentry",
+    "kpis.stagedupload",
+    "kpis.dataversion",
+]
 # Records with control characters named in the warning; the rest are counted.
 SHOWN_RECORDS = 50
 
