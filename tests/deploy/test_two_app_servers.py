@@ -48,7 +48,8 @@ if connection.vendor != "postgresql":
     )
 
 ROOT = Path(__file__).resolve().parents[2]
-READY_WITHIN = 30  # seconds for both servers to answer
+READY_WITHIN = 120  # seconds for both servers to answer (a busy 2-core machine runs other tests beside them)
+REQUEST_WITHIN = 120  # seconds for one request: a first page compiles its templates on a busy machine
 PAGE = "/indicators/G3-M1-K1/"
 
 
@@ -100,7 +101,16 @@ def start_server(name: str, environment: dict[str, str], folder: Path) -> Server
     log = folder / f"gunicorn-{name}.log"
     with listener, log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "ami_strategy.wsgi", "--workers", "2"]
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "ami_strategy.wsgi",
+                "--workers",
+                "2",
+                "--timeout",
+                str(REQUEST_WITHIN),
+            ]
             + ["--bind", f"fd://{listener.fileno()}", "--log-level", "warning"],
             cwd=ROOT,
             env=environment,
@@ -209,7 +219,7 @@ class Browser:
     def open(self, url: str, data: bytes | None = None, headers: dict | None = None) -> Page:
         request = Request(url, data=data, headers=headers or {})
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=REQUEST_WITHIN) as response:
                 return Page(response.status, response.geturl(), response.headers, response.read().decode())
         except HTTPError as error:  # 304 Not Modified, and every 4xx and 5xx
             with error:
