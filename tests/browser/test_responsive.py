@@ -28,9 +28,18 @@ COUNCIL_PAGES = [
     "/meetings/",
     "/meetings/{meeting}/",
     "/evaluations/2025/",
+    "/opinions/mine/",
+    "/opinions/new/?goal=G1",
 ]
 STAFF_PAGES = ["/entry/", "/entry/2025/"]
-PLANNING_PAGES = ["/review/", "/review/2025/", "/review/2025/kodomo/", "/fiscal-years/"]
+PLANNING_PAGES = [
+    "/review/",
+    "/review/2025/",
+    "/review/2025/kodomo/",
+    "/fiscal-years/",
+    "/opinions/",
+    "/meetings/{meeting}/edit/",
+]
 PAGES_BY_USER = {"demo-council": COUNCIL_PAGES, "demo-staff": STAFF_PAGES, "demo-planning": PLANNING_PAGES}
 
 A4_WIDTH_PT = 595.28
