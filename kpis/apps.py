@@ -9,5 +9,7 @@ class KpisConfig(AppConfig):
 
     def ready(self):
         from kpis import versioning
+        from kpis.rules import stored
 
         versioning.watch()
+        stored.watch(self)

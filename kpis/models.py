@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from goals.models import TEXT, Department, Goal, Measure, Policy, Strategy
 from kpis.rules.achievement import Aggregation, Direction
 from kpis.rules.scale import in_page_language
-from lib.fields import fiscal_year_field
+from lib.fields import ExactDecimalField, fiscal_year_field
 from lib.numbers import validate_storable
 
 # Wide enough for 百万円 totals and survey scores alike; never float. Only what round-trips exactly on
@@ -55,7 +55,7 @@ class IndicatorQuerySet(models.QuerySet):
     def with_figures(self):
         """Everything an achievement needs, in a fixed number of queries."""
         return self.select_related("strategy", "goal", "measure", "department").prefetch_related(
-            "actuals", "expected_values"
+            "actuals", "expected_values", "results"
         )
 
 
@@ -528,3 +528,38 @@ class DataVersion(models.Model):
 
     def __str__(self):
         return str(self.value)
+
+
+class StoredResult(models.Model):
+    """One indicator's result in one fiscal year, for one audience, as kpis.rules.achievement computed it
+    when one of its inputs last changed (kpis.rules.stored). Pages, exports and the API read these; nothing
+    recomputes a rate or a grade on read.
+
+    The internal audience counts every entered figure; the public one only approved figures (what readers
+    without a role see). Values are kept exactly as computed (ExactDecimalField)."""
+
+    class Audience(models.TextChoices):
+        INTERNAL = "internal", _("職員・有識者向け（入力中の数値を含む）")
+        PUBLIC = "public", _("公開（承認済みの数値のみ）")
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="results")
+    fiscal_year = fiscal_year_field(_("年度"))
+    audience = models.CharField(_("対象"), max_length=8, choices=Audience.choices)
+    expected = ExactDecimalField(_("期待値"), null=True)
+    actual = ExactDecimalField(_("実績値"), null=True)
+    compared = ExactDecimalField(_("比較する値"), null=True)
+    rate = ExactDecimalField(_("達成率"), null=True)
+    grade = models.CharField(_("評価"), max_length=10)
+    progress = ExactDecimalField(_("進捗率"), null=True)
+
+    class Meta:
+        verbose_name = _("計算済みの評価")
+        verbose_name_plural = _("計算済みの評価")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "fiscal_year", "audience"], name="stored_result_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_id} {self.fiscal_year} {self.audience}: {self.grade}"

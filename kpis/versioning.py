@@ -42,6 +42,7 @@ UNWATCHED = frozenset(
         "kpis.sentmail",
         "kpis.stagedupload",
         "kpis.dataversion",
+        "kpis.storedresult",
     }
 )
 

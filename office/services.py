@@ -17,6 +17,7 @@ from accounts.access import Role
 from goals.history import REASON_MAX_LENGTH
 from goals.models import Department, Strategy
 from kpis.models import GradeBand
+from kpis.rules import stored as stored_results
 
 # The roles this screen hands out, as people call them.
 ROLE_LABELS = {
@@ -49,7 +50,7 @@ def grade_bands_save(
     # One planning-office user at a time per strategy: the second waits, then saves over a whole scale.
     Strategy.objects.select_for_update().filter(pk=strategy.pk).first()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), stored_results.refreshed_once():
             for band in deleted:
                 if band.pk is not None and band.strategy_id == strategy.pk:
                     _recorded(band, user=user, reason=reason).delete()

@@ -84,6 +84,7 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
     from django.utils import timezone
 
     from kpis.models import Kind
+    from kpis.rules import stored as stored_results
     from reviews.models import Opinion
 
     rng = random.Random(seed)
@@ -104,6 +105,8 @@ def build_plan(copies: int = 100, years: int = 10, departments: int = 12, seed: 
         actuals = _create_actual_values(specs, by_code, plan_years, last_year, rng, planning, now)
         _create_fiscal_years_and_submissions(strategy, depts, plan_years, last_year, planning, now)
         meetings = _create_reviews(strategy, goals, by_code, last_year, council, planning)
+        # bulk_create sends no signals: the results are computed once, as after an import.
+        stored_results.refresh_strategy(strategy.pk)
 
     kpi = by_code[f"G2-M2-K{share(share(REAL_KPIS * copies, 4, 1), MEASURES_PER_GOAL, 1) // 2 or 1}"]
     return Plan(

@@ -39,6 +39,7 @@ UNTRACKED = {
     "kpis.sentmail": "the log of mails sent, written once per mail and never edited",
     "kpis.stagedupload": "an upload's rows between its preview and its 確定, deleted after an hour",
     "kpis.dataversion": "a counter of committed changes (the pages' ETags), advanced by every write",
+    "kpis.storedresult": "derived: computed from the figures and the plan, whose changes keep history",
 }
 
 

@@ -26,6 +26,7 @@ from goals.models import Department, Strategy
 from kpis import versioning
 from kpis.cycle import checks, notify
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, ReturnNote, Submission
+from kpis.rules import stored as stored_results
 from lib import reasons
 from lib.numbers import format_decimal
 from lib.text import clean_text
@@ -357,7 +358,8 @@ def _set_status(actuals: Iterable[ActualValue], status: str, *, user, reason: st
         bulk_update_with_history(
             changed, ActualValue, ["status"], default_user=user, default_change_reason=history_reason(reason)
         )
-        versioning.changed()  # a bulk update sends no model signals
+        versioning.changed()  # a bulk update sends no model signals: the version and the results are told
+        stored_results.refresh({a.indicator_id for a in changed})
 
 
 def missing_indicators(submission: Submission) -> list[Indicator]:

@@ -20,6 +20,7 @@ from kpis.cycle.services import submission_start
 from kpis.importing.prepare import ImportBatch, refusal, row_error
 from kpis.importing.rows import DATA_FIELDS, RowError
 from kpis.models import ActualValue, FiscalYear, Submission
+from kpis.rules import stored as stored_results
 
 
 class ImportConflict(Exception):
@@ -188,7 +189,8 @@ def _write(created: list[ActualValue], updated: list[ActualValue], *, user, reas
         bulk_update_with_history(updated, ActualValue, [], default_user=user, default_change_reason=reason)
     if created:
         bulk_create_with_history(created, ActualValue, default_user=user, default_change_reason=reason)
-    versioning.changed()  # the writes above send no model signals
+    versioning.changed()  # the writes above send no model signals: the version and the results are told
+    stored_results.refresh({record.indicator_id for record in [*created, *updated]})
 
 
 def _start_submissions(states: _States, *, user) -> None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop
 from goals.history import history_reason
 from goals.models import Goal, Measure, Policy, Strategy, Vision
 from kpis.models import FiscalYear, GradeBand, Indicator, Kind, Placement
+from kpis.rules import stored as stored_results
 from kpis.rules.achievement import Direction
 from kpis.rules.scale import DEFAULT_GRADES
 
@@ -304,5 +305,5 @@ def load_plan(path: str | Path) -> LoadReport:
         raise PlanFormatError(f"計画ファイルがありません: {path}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanFormatError(f"計画ファイルを読めません（JSON/UTF-8）: {exc}") from None
-    with transaction.atomic():
+    with transaction.atomic(), stored_results.refreshed_once():
         return _Loader().load(data)

@@ -113,6 +113,15 @@ def _ranked(bands: Sequence[Band]) -> tuple[Band, ...]:
     return (*sorted(bounded, key=lambda band: band.lower_bound, reverse=True), bottoms[0])
 
 
+def can_grade(bands: Sequence[Band]) -> bool:
+    """Whether the bands make a scale to grade with (a scale being edited band by band may not yet)."""
+    try:
+        _ranked(bands)
+    except ValueError:
+        return False
+    return True
+
+
 def _exact_expected(spec: IndicatorSpec, year: int) -> Fraction | None:
     explicit = _exact((spec.explicit_expected or {}).get(year))
     if explicit is not None:

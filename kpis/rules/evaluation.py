@@ -1,18 +1,23 @@
 """The bridge between the models and kpis.rules.achievement: every screen, export and API goes through here.
 
-Callers fetch indicators with `Indicator.objects.with_figures()` (a fixed number of queries), then
-evaluate them in memory, so the cost does not grow with the number of indicators or years.
+Callers fetch indicators with `Indicator.objects.with_figures()` (a fixed number of queries), then read
+their results in memory, so the cost does not grow with the number of indicators or years. The results were
+computed by the rules when an input last changed and stored (kpis.rules.stored): reading them repeats no
+arithmetic.
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from goals.models import Goal, Strategy
-from kpis.models import ActualValue, GradeBand, Indicator
+from kpis.models import ActualValue, GradeBand, Indicator, StoredResult
 from kpis.rules import achievement
 from kpis.rules.achievement import IndicatorSpec, YearResult
 from kpis.rules.scale import Scale
+
+logger = logging.getLogger(__name__)
 
 
 def scale_for(strategy: Strategy) -> Scale:
@@ -49,19 +54,52 @@ class Evaluation:
         return self.records.get(fiscal_year)
 
 
-def evaluate_indicator(
-    indicator: Indicator, years: Iterable[int], scale: Scale, approved_only: bool = False
-) -> Evaluation:
-    """Evaluate one indicator; with approved_only, unapproved figures count as not yet reported."""
-    records = {
+def _records(indicator: Indicator, approved_only: bool) -> dict[int, ActualValue]:
+    return {
         a.fiscal_year: a
         for a in indicator.actuals.all()
         if not approved_only or a.status == ActualValue.Status.APPROVED
     }
+
+
+def compute_indicator(
+    indicator: Indicator, years: Iterable[int], scale: Scale, approved_only: bool = False
+) -> Evaluation:
+    """Evaluate one indicator afresh by the rules; with approved_only, unapproved figures count as not yet
+    reported. Only kpis.rules.stored calls this (when an input changes, and to check what is stored)."""
+    records = _records(indicator, approved_only)
     actuals = {year: a.value for year, a in records.items() if a.value is not None}
     spec = spec_for(indicator)
     results = {year: achievement.evaluate(spec, year, actuals, scale.bands) for year in years}
     return Evaluation(indicator, results, records)
+
+
+def evaluate_indicator(
+    indicator: Indicator, years: Iterable[int], scale: Scale, approved_only: bool = False
+) -> Evaluation:
+    """One indicator's results as stored when its inputs last changed (kpis.StoredResult, prefetched by
+    `with_figures()`): read, not recomputed. A result missing from the store (a bug, or a database not yet
+    brought up to date by `manage.py recompute_results`) is computed, and logged."""
+    records = _records(indicator, approved_only)
+    audience = StoredResult.Audience.PUBLIC if approved_only else StoredResult.Audience.INTERNAL
+    stored = {r.fiscal_year: r for r in indicator.results.all() if r.audience == audience}
+    years = list(years)
+    if any(year not in stored for year in years):
+        logger.warning("Results of %s are not stored; computed on read.", indicator.code)
+        return compute_indicator(indicator, years, scale, approved_only)
+    return Evaluation(indicator, {year: as_year_result(stored[year]) for year in years}, records)
+
+
+def as_year_result(row: StoredResult) -> achievement.YearResult:
+    return achievement.YearResult(
+        fiscal_year=row.fiscal_year,
+        expected=row.expected,
+        actual=row.actual,
+        compared=row.compared,
+        rate=row.rate,
+        grade=row.grade,
+        progress=row.progress,
+    )
 
 
 def evaluate_all(

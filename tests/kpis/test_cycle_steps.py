@@ -19,7 +19,7 @@ from tests.support.entry import (
     save_and_submit,
     set_year_state,
 )
-from tests.support.factories import set_actual
+from tests.support.factories import set_actual, update_indicators
 
 FISCAL_YEARS = reverse("cycle:fiscal_years")
 
@@ -35,8 +35,13 @@ def open_2025(plan):
 @pytest.fixture
 def known_figures(plan):
     """G3-M1-K1 expects 63 in 2025 (60 → 69 over three years), counted in 件."""
-    Indicator.objects.filter(code="G3-M1-K1").update(
-        unit="件", baseline_year=2024, baseline_value=60, target_year=2027, target_value=69
+    update_indicators(
+        Indicator.objects.filter(code="G3-M1-K1"),
+        unit="件",
+        baseline_year=2024,
+        baseline_value=60,
+        target_year=2027,
+        target_value=69,
     )
 
 
@@ -223,8 +228,13 @@ def test_the_checklist_names_the_submissions_waiting_and_the_warned_figures(
 
 
 def test_an_expected_value_is_shown_with_the_indicators_own_decimals(client, users, open_2025):
-    Indicator.objects.filter(code="G3-M1-K1").update(
-        unit="人", baseline_year=2024, baseline_value=12, target_year=2027, target_value=13
+    update_indicators(
+        Indicator.objects.filter(code="G3-M1-K1"),
+        unit="人",
+        baseline_year=2024,
+        baseline_value=12,
+        target_year=2027,
+        target_value=13,
     )
     login(client, users["staff_own"])
     client.post(entry_url(), entry_data({"G3-M1-K1": "567"}))

@@ -8,7 +8,7 @@ from django.urls import reverse
 from kpis.cycle.services import indicator_marker
 from kpis.models import ActualValue, ExpectedValue, Indicator
 from tests.support.entry import login
-from tests.support.factories import set_actual
+from tests.support.factories import set_actual, update_indicators
 
 CODE = "G3-M1-K1"
 
@@ -48,7 +48,7 @@ def planner(client, users, departments):
 
 
 def test_the_form_shows_the_indicators_metadata(planner):
-    Indicator.objects.filter(code=CODE).update(target_year=2027, target_value=Decimal("1234.5"))
+    update_indicators(Indicator.objects.filter(code=CODE), target_year=2027, target_value=Decimal("1234.5"))
     response = planner.get(edit_url())
     assert response.status_code == 200
     html = response.content.decode()

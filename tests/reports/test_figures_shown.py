@@ -15,7 +15,7 @@ from kpis.models import ActualValue, CycleSettings, Indicator
 from kpis.rules.evaluation import evaluate_all
 from reports.dashboards import charts
 from reports.excel.workbook import build_review_workbook
-from tests.support.factories import set_actual
+from tests.support.factories import set_actual, update_indicators
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,13 @@ def row_of(html: str, code: str, end: str = "</tr>") -> str:
 @pytest.fixture
 def whole_people(plan):
     """「あみLink」登録者数: 12人 (2024) → 14人 (2027); E(2025) = 12.666…, a figure nobody would type."""
-    Indicator.objects.filter(code="G3-M1-K2").update(
-        unit="人", baseline_year=2024, baseline_value=12, target_year=2027, target_value=14
+    update_indicators(
+        Indicator.objects.filter(code="G3-M1-K2"),
+        unit="人",
+        baseline_year=2024,
+        baseline_value=12,
+        target_year=2027,
+        target_value=14,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from goals.models import Goal, Measure
-from tests.support.factories import set_actual
+from tests.support.factories import set_actual, update_indicators
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +23,12 @@ def graded(figures):
     """FY2025 grades: G1-KGI1 B+ (99.6%), G2-M1-K1 A, G2-M1-K2 C; the rest 評価不能."""
     from kpis.models import Indicator
 
-    Indicator.objects.filter(code__in=["G2-M1-K1", "G2-M1-K2"]).update(
-        baseline_year=2024, baseline_value=100, target_year=2027, target_value=130
+    update_indicators(
+        Indicator.objects.filter(code__in=["G2-M1-K1", "G2-M1-K2"]),
+        baseline_year=2024,
+        baseline_value=100,
+        target_year=2027,
+        target_value=130,
     )
     set_actual("G2-M1-K1", 2025, 200)  # E = 110 → 181.8% A
     set_actual("G2-M1-K2", 2025, 10)  # 9.1% C

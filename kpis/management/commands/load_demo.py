@@ -21,6 +21,7 @@ from goals.history import save_with_history
 from goals.models import Department, Strategy
 from kpis import versioning
 from kpis.models import ActualValue, FiscalYear, Indicator, Kind, Submission
+from kpis.rules import stored as stored_results
 from kpis.rules.achievement import expected_value
 from kpis.rules.evaluation import spec_for
 
@@ -71,7 +72,7 @@ class Command(BaseCommand):
         if strategy is None:
             raise CommandError("計画がありません。先に python manage.py load_plan を実行してください。")
         password = os.getenv("DEMO_PASSWORD", DEMO_PASSWORD_DEFAULT)
-        with transaction.atomic():
+        with transaction.atomic(), stored_results.refreshed_once():
             departments = self.assign_departments(strategy)
             self.create_users(password, departments[STAFF_DEPARTMENT])
             if not strategy.has_demo_data:

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from goals.models import Strategy
+from kpis.rules import stored as stored_results
 from maintenance import backup_format
 
 # What a damaged gzip or text file raises while it is read.
@@ -63,6 +64,8 @@ class Command(BaseCommand):
             try:
                 with transaction.atomic(), _no_new_history():
                     call_command("loaddata", str(fixture), verbosity=0)
+                    # Results are not backed up: they are computed from what was just restored.
+                    stored_results.refresh_all()
             except Exception as error:
                 raise CommandError(
                     f"バックアップを復元できませんでした。データベースは変更していません: {source}\n{error}"
