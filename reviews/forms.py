@@ -104,6 +104,23 @@ class MeetingEditForm(MeetingForm):
         return {name: self.cleaned_data[name] for name in services.MEETING_FIELDS}
 
 
+# Up to this many indicators, the opinion form offers them in a list; beyond it (a plan many times the real
+# one) the list would weigh hundreds of kilobytes on every page with the form, so the indicator is typed
+# by its code instead (the indicator pages start an opinion with it filled in).
+INDICATOR_CHOICES_LIMIT = 200
+
+
+def _indicator_by_code(indicators) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        queryset=indicators,
+        to_field_name="code",
+        required=False,
+        label=Opinion._meta.get_field("indicator").verbose_name,
+        widget=forms.TextInput(attrs={"size": 14, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("指標のコード（例：G3-M1-K1）。空欄なら計画全体または基本目標についての意見です。"),
+    )
+
+
 class OpinionForm(forms.ModelForm):
     """An opinion on the whole plan (neither goal nor indicator), one goal, or one indicator.
 
@@ -128,13 +145,23 @@ class OpinionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["goal"].queryset = Goal.objects.filter(strategy=strategy).order_by("number")
         self.fields["goal"].empty_label = _("（計画全体または指標）")
-        self.fields["indicator"].queryset = Indicator.objects.filter(strategy=strategy).in_plan_order()
-        self.fields["indicator"].empty_label = _("（計画全体または基本目標）")
+        indicators = Indicator.objects.filter(strategy=strategy)
+        if indicators.count() > INDICATOR_CHOICES_LIMIT:
+            self.fields["indicator"] = _indicator_by_code(indicators)
+            if self.instance.indicator_id:
+                self.initial["indicator"] = self.instance.indicator  # shown by its code, not its key
+        else:
+            self.fields["indicator"].queryset = indicators.in_plan_order()
+            self.fields["indicator"].empty_label = _("（計画全体または基本目標）")
         if self.instance.pk:
             self.fields["seen"].initial = services.opinion_marker(self.instance)
         else:
             del self.fields["seen"], self.fields["reason"]
         name_the_fields(self)
+        if isinstance(self.fields["indicator"].widget, forms.TextInput):
+            self.fields["indicator"].error_messages["invalid_choice"] = _(
+                "入力した指標のコードはこの計画にありません。指標一覧でコードを確かめてください。"
+            )
 
     def clean(self):
         cleaned = super().clean()

@@ -315,7 +315,7 @@ def opinion_create(request: HttpRequest, pk: int) -> HttpResponse:
     initial = _speaker_initial(request)
     subject = _subject(strategy, request.GET)
     if subject is not None:
-        initial["goal" if isinstance(subject, Goal) else "indicator"] = subject.pk
+        initial["goal" if isinstance(subject, Goal) else "indicator"] = subject  # a list's pk or a code
     back = _back(request, meeting.get_absolute_url())
     form = OpinionForm(request.POST or None, strategy=strategy, initial=initial)
     if request.method == "POST" and form.is_valid():
