@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # /plans/<code>/… shows another loaded plan than the current one (accounts/strategy.py).
+    "accounts.strategy.PlanPrefix",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After LocaleMiddleware: negatives shown as 「△3」 in the Japanese interface when the strategy says so.
     "kpis.display.negative_numbers",
@@ -163,7 +165,9 @@ TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
 
-STATIC_URL = "static/"
+# Absolute: a relative STATIC_URL would take the script prefix, which carries /plans/<code>/ on another plan's
+# pages (accounts.strategy.PlanPrefix).
+STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

@@ -20,7 +20,9 @@ class StrategyQuerySet(models.QuerySet):
 
         With its cycle settings (kpis.CycleSettings, one-to-one, maybe none) in the same query: every page
         asks them how to show negative numbers (kpis.display)."""
-        return self.filter(is_active=True).select_related("cycle_settings").order_by("-first_year").first()
+        return (
+            self.filter(is_active=True).select_related("cycle_settings").order_by("-first_year", "pk").first()
+        )
 
 
 class Strategy(models.Model):
@@ -31,7 +33,11 @@ class Strategy(models.Model):
     first_year = models.PositiveSmallIntegerField(_("計画初年度"))
     last_year = models.PositiveSmallIntegerField(_("計画最終年度"))
     baseline_year = models.PositiveSmallIntegerField(_("基準年度"))
+    # Active plans may be the current one (the latest first year wins); a plan being drafted is loaded
+    # inactive and browsed at /plans/<code>/ until the planning office makes it current.
     is_active = models.BooleanField(_("有効"), default=True)
+    # An ended plan stays browsable but takes no more changes (accounts.strategy.PlanPrefix refuses them).
+    is_closed = models.BooleanField(_("終了（閲覧のみ）"), default=False)
     # Set by the demo loader: every page then says the figures are invented.
     has_demo_data = models.BooleanField(_("デモデータを含む"), default=False, editable=False)
     history = HistoricalRecords()

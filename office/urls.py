@@ -1,6 +1,6 @@
 from django.urls import path
 
-from office import views
+from office import plan_state, views
 
 app_name = "office"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("settings/cycle/", views.cycle_settings, name="cycle_settings"),
     path("settings/roles/", views.roles, name="roles"),
     path("settings/roles/<int:pk>/", views.role_edit, name="role_edit"),
+    path("settings/plans/<slug:code>/state/", plan_state.plan_state, name="plan_state"),
 ]
