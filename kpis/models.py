@@ -1,6 +1,7 @@
 """Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
@@ -103,6 +104,16 @@ class Indicator(models.Model):
     decimal_places = models.PositiveSmallIntegerField(
         _("表示する小数桁数"), null=True, blank=True, validators=[MaxValueValidator(6)]
     )
+    # The indicator of an earlier plan this one continues (the same measurement, perhaps renamed): its page
+    # and chart show the whole series across the plans (reports/dashboards/lineage.py).
+    continues = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="continued_by",
+        verbose_name=_("継続元の指標（前の計画）"),
+    )
     history = HistoricalRecords()
 
     objects = IndicatorQuerySet.as_manager()
@@ -125,6 +136,16 @@ class Indicator(models.Model):
 
     def get_absolute_url(self):
         return reverse("dashboards:indicator", args=[self.code])
+
+    def clean(self):
+        super().clean()
+        earlier = self.continues
+        if earlier is not None and (
+            earlier.strategy_id == self.strategy_id or earlier.strategy.first_year >= self.strategy.first_year
+        ):
+            raise ValidationError(
+                {"continues": _("継続元には、この計画より前に始まった計画の指標を選んでください。")}
+            )
 
     @property
     def shown_places(self) -> int:
@@ -436,8 +457,6 @@ class CycleSettings(models.Model):
         return cls.objects.filter(strategy=strategy).first() or cls(strategy=strategy)
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.ratio is not None and self.ratio <= 1:
             raise ValidationError({"ratio": _("1より大きい倍率を入力してください。")})
 

@@ -34,6 +34,8 @@ FONT_FAMILY = (
 GRID = "#d0d7de"
 EXPECTED_COLOUR = "#57606a"
 TARGET_COLOUR = "#0b5394"
+# An earlier plan's figures of the same measurement (lineage): grey, apart from this plan's graded actuals.
+EARLIER_COLOUR = "#6e7781"
 
 # No Plotly logo, no link to plotly.com or Chart Studio, no tools that make no sense for these charts.
 CONFIG = {
@@ -139,14 +141,20 @@ def to_json(figure: dict, mode_bar: bool = True) -> dict:
     return data
 
 
-def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], compact: bool = False) -> dict:
-    """Baseline, the expected path, the actuals (coloured by grade) and the target, by fiscal year."""
+def trend_figure(
+    evaluation: Evaluation, scale: Scale, years: Sequence[int], compact: bool = False, earlier=()
+) -> dict:
+    """Baseline, the expected path, the actuals (coloured by grade) and the target, by fiscal year.
+
+    `earlier`: the figures of the indicators this one continues in earlier plans (lineage.EarlierSeries),
+    drawn before the plan's own years in grey, with the boundary between the plans marked."""
     indicator = evaluation.indicator
     places = indicator.decimal_places
     unit = plain(indicator.unit or "")
     triangle = triangle_negatives()
     b, t = indicator.baseline_year, indicator.target_year
-    axis_years = sorted({*years, *(y for y in (b, t) if y is not None)})
+    earlier_years = {year for series in earlier for year, _value in series.points}
+    axis_years = sorted({*years, *earlier_years, *(y for y in (b, t) if y is not None)})
     ticks = [year_tick(y) for y in axis_years]
     tick_of = dict(zip(axis_years, ticks, strict=True))
 
@@ -160,7 +168,10 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
         rate = f"{format_decimal(result.rate, 1, triangle=triangle)}%"
         return _("%(grade)s（%(rate)s）") % {"grade": grade_text(scale, result.grade), "rate": rate}
 
-    figure = {"data": [], "layout": {}}
+    figure = {
+        "data": [_earlier_trace(series, tick_of, shown) for series in earlier if series.points],
+        "layout": {},
+    }
     # Expected path: from the baseline through each year's expected value.
     path = []
     if b is not None and indicator.baseline_value is not None:
@@ -267,8 +278,58 @@ def trend_figure(evaluation: Evaluation, scale: Scale, years: Sequence[int], com
         layout["margin"] = {"l": 48, "r": 8, "t": 8, "b": 36}
         layout["font"]["size"] = 11
         layout["xaxis"]["categoryarray"] = ticks
+    if earlier_years and years:
+        _mark_boundary(layout, axis_years.index(min(years)))
     figure["layout"] = layout
     return to_json(figure, mode_bar=not compact)
+
+
+def _earlier_trace(series, tick_of, shown) -> dict:
+    """An earlier plan's figures of the same measurement: grey, named by the plan's years."""
+    name = _("前の計画の実績（%(first)s〜%(last)s年度）") % {
+        "first": series.plan.first_year,
+        "last": series.plan.last_year,
+    }
+    return dict(
+        type="scatter",
+        x=[tick_of[year] for year, _v in series.points],
+        y=[value for _y, value in series.points],
+        name=name,
+        mode="lines+markers",
+        line={"color": EARLIER_COLOUR, "width": 2},
+        marker={"size": 9, "color": EARLIER_COLOUR, "symbol": "diamond"},
+        hovertext=[f"{plain(series.plan.name)}<br>{shown(value)}" for _y, value in series.points],
+        hoverinfo="text+x",
+    )
+
+
+def _mark_boundary(layout: dict, first_index: int) -> None:
+    """A dotted line between the earlier plan's years and this plan's first year, labelled."""
+    layout["shapes"] = [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": first_index - 0.5,
+            "x1": first_index - 0.5,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": INK, "width": 1, "dash": "dot"},
+        }
+    ]
+    layout.setdefault("annotations", []).append(
+        {
+            "xref": "x",
+            "yref": "paper",
+            "x": first_index - 0.5,
+            "y": 1,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "text": _("この計画の開始"),
+            "showarrow": False,
+            "font": {"size": 11, "color": INK},
+        }
+    )
 
 
 def distribution_figure(rows: Sequence[tuple[str, Rollup]], scale: Scale) -> dict:

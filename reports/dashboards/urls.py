@@ -10,5 +10,6 @@ urlpatterns = [
     path("indicators/", views.indicator_list, name="indicators"),
     path("indicators/<str:code>/", views.indicator_detail, name="indicator"),
     path("departments/<slug:code>/", views.department_detail, name="department"),
+    path("lineage/", views.plan_comparison, name="lineage"),
     path("grades.css", views.grade_css, name="grade_css"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from accounts.access import can_read_dashboards, can_read_internal, require
-from accounts.strategy import current_strategy, current_strategy_or_404
+from accounts.strategy import all_plans, current_strategy, current_strategy_or_404
 from goals.models import Department, Goal, Strategy
 from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Kind
@@ -23,6 +23,7 @@ from lib.csvsafe import csv_response
 from reports.dashboards import charts, presenters, queries, todo
 from reports.dashboards.filters import IndicatorFilter
 from reports.dashboards.forms import choose_year
+from reports.dashboards.lineage import compare, lineage_of, predecessor
 from reports.dashboards.tables import IndicatorTable, csv_rows, indicator_rows
 
 PER_PAGE = 50
@@ -127,13 +128,15 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
     scale = scale_for(strategy)
     years = strategy.plan_years
     (evaluation,) = presenters.evaluated([indicator], years, scale, internal)
+    lineage = lineage_of(request, indicator, internal, all_plans(request))
     context = {
         "strategy": strategy,
         "indicator": indicator,
         "evaluation": evaluation,
         "internal": internal,
         "scale": scale,
-        "chart": charts.trend_figure(evaluation, scale, years),
+        "lineage": lineage,
+        "chart": charts.trend_figure(evaluation, scale, years, earlier=lineage.earlier),
         "year_rows": presenters.year_cells(evaluation, years),
         "placements": presenters.plan_placements(indicator),
         "history": indicator_history(indicator) if internal else None,
@@ -223,3 +226,27 @@ def grade_css(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(presenters.grade_css(scale), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "max-age=300"
     return response
+
+
+@require_GET
+@require(can_read_dashboards, reason="dashboards")
+def plan_comparison(request: HttpRequest) -> HttpResponse:
+    """The plan shown beside the one before it: indicators continued, new and ended, in one table."""
+    strategy = current_strategy_or_404(request)
+    plans = all_plans(request)
+    earlier_code = request.GET.get("from")
+    earlier = next((p for p in plans if p.code == earlier_code), None) if earlier_code else None
+    if earlier is None or earlier.first_year >= strategy.first_year:
+        earlier = predecessor(strategy, plans)
+    rows = compare(strategy, earlier) if earlier else []
+    counts = {status: sum(row.status == status for row in rows) for status in ("continued", "new", "ended")}
+    context = {
+        "strategy": strategy,
+        "earlier": earlier,
+        "earlier_plans": [p for p in plans if p.first_year < strategy.first_year],
+        "rows": rows,
+        "counts": counts,
+        "olds": [row.old for row in rows if row.old] if earlier else [],
+        "news": [row.new for row in rows if row.new],
+    }
+    return render(request, "dashboards/plan_comparison.html", context)
