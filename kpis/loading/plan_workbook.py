@@ -471,13 +471,16 @@ def load_plan_workbook(
 ) -> LoadReport:
     """Read, check and write (or, with dry_run, only show) the workbook's plan, all or nothing."""
     plan = read_plan_workbook(data, filename)
-    return write_plan(
-        plan,
-        authoritative=True,
-        reason=reason or reasons.FILE_IMPORTED % {"name": filename},
-        user=user,
-        dry_run=dry_run,
-    )
+    try:
+        return write_plan(
+            plan,
+            authoritative=True,
+            reason=reason or reasons.FILE_IMPORTED % {"name": filename},
+            user=user,
+            dry_run=dry_run,
+        )
+    except PlanRefused as refused:
+        raise PlanWorkbookError(refused.errors) from None
 
 
 @dataclass
