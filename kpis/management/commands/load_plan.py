@@ -23,8 +23,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, path, dry_run, **options):
+        workbook = path.lower().endswith(".xlsx")
         try:
-            if path.lower().endswith(".xlsx"):
+            if workbook:
                 report = self.load_workbook(Path(path), dry_run)
             else:
                 report = load_plan(path)
@@ -37,9 +38,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{done}: 追加 {len(report.created)} 件, 更新 {len(report.updated)} 件, 削除 {len(report.removed)} 件"
         )
-        for change in report.changes:
-            self.stdout.write(f"  更新: {change.target}: {change.field}: {change.before} → {change.after}")
-        if not report.changes:
+        if workbook:
+            for change in report.changes:
+                self.stdout.write(
+                    f"  更新: {change.target}: {change.field}: {change.before} → {change.after}"
+                )
+        else:
             for line in report.updated:
                 self.stdout.write(f"  更新: {line}")
         for line in report.removed:
