@@ -27,7 +27,10 @@ PREFIX = re.compile(r"^/plans/(?P<code>[-\w]+)(?P<rest>/.*)$")
 # plan refuses them all. People's roles belong to no plan and the plans' own settings must be able to reopen
 # one: those stay open.
 PLAN_WRITES = {"cycle", "reviews", "excel", "office", "pack"}
-NOT_PLAN_DATA = {("office", "roles"), ("office", "role_edit"), ("office", "plans"), ("office", "plan_state")}
+NOT_PLAN_DATA = {
+    ("office", name)
+    for name in ("roles", "role_edit", "plans", "plan_state", "plan_upload", "plan_preview", "plan_confirm")
+}
 
 logger = logging.getLogger("ami_strategy.access")
 

@@ -153,3 +153,14 @@ class CycleSettingsForm(forms.ModelForm):
             "warn_grades",
             "show_triangle",
         ]
+
+
+class PlanUploadForm(forms.Form):
+    """A filled plan workbook (docs/plan-template.md); checked whole before anything is shown."""
+
+    file = forms.FileField(label=_("計画のファイル（.xlsx）"))
+
+
+class PlanConfirmForm(forms.Form):
+    # The preview's fingerprint: 確定 writes only what was shown (office.plans).
+    digest = forms.CharField(widget=forms.HiddenInput, max_length=64)
