@@ -114,6 +114,9 @@ class Indicator(models.Model):
         related_name="continued_by",
         verbose_name=_("継続元の指標（前の計画）"),
     )
+    # The first fiscal year of the values now in force, when a mid-term revision (中間見直し) set them:
+    # every page showing the target says since when (the revisions themselves: IndicatorRevision).
+    revised_from_year = fiscal_year_field(_("見直し後の値の適用年度"), null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = IndicatorQuerySet.as_manager()
@@ -155,6 +158,43 @@ class Indicator(models.Model):
             return self.decimal_places
         written = [v for v in (self.baseline_value, self.target_value) if v is not None]
         return max((max(0, -v.normalize().as_tuple().exponent) for v in written), default=0)
+
+
+class IndicatorRevision(models.Model):
+    """A mid-term revision (中間見直し) of one indicator from a fiscal year on: what was in force before
+    and what is after. The indicator itself holds the values in force now; a year before `from_year` is
+    evaluated with `before` (kpis.rules.evaluation.spec_in_force)."""
+
+    REVISED = ("name", "unit", "baseline_year", "baseline_value", "target_year", "target_value")
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="revisions")
+    from_year = fiscal_year_field(_("適用する年度"))
+    reason = models.CharField(_("見直しの理由"), max_length=200, **TEXT)
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("見直した人")
+    )
+    revised_at = models.DateTimeField(_("見直した日時"), auto_now_add=True)
+    before_name = models.CharField(_("見直し前の名称"), max_length=300, **TEXT)
+    before_unit = models.CharField(_("見直し前の単位"), max_length=30, blank=True, **TEXT)
+    before_baseline_year = fiscal_year_field(_("見直し前の基準年度"), null=True, blank=True)
+    before_baseline_value = models.DecimalField(_("見直し前の基準値"), null=True, blank=True, **NUMBER)
+    before_target_year = fiscal_year_field(_("見直し前の目標年度"), null=True, blank=True)
+    before_target_value = models.DecimalField(_("見直し前の目標値"), null=True, blank=True, **NUMBER)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("中間見直し")
+        verbose_name_plural = _("中間見直し")
+        ordering = ["indicator", "from_year", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "from_year"], name="revision_year_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.indicator_id} {self.from_year}"
+
+    def before(self) -> dict:
+        return {name: getattr(self, f"before_{name}") for name in self.REVISED}
 
 
 class Placement(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kpis.cycle.views import entry, fiscal_years, indicators, lineage, review
+from kpis.cycle.views import entry, fiscal_years, indicators, lineage, review, revisions
 
 app_name = "cycle"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("fiscal-years/", fiscal_years.fiscal_years, name="fiscal_years"),
     path("indicators/<str:code>/edit/", indicators.indicator_edit, name="indicator_edit"),
+    path("indicators/<str:code>/revise/", revisions.indicator_revise_view, name="indicator_revise"),
     path("lineage/link/", lineage.lineage_link, name="lineage_link"),
     path("lineage/baseline/", lineage.lineage_baseline, name="lineage_baseline"),
 ]

@@ -25,18 +25,37 @@ def scale_for(strategy: Strategy) -> Scale:
     return Scale.from_rows(GradeBand.objects.filter(strategy=strategy))
 
 
-def spec_for(indicator: Indicator) -> IndicatorSpec:
-    """The indicator's rules; uses the prefetched expected values when present."""
+def spec_for(indicator: Indicator, in_force: dict | None = None) -> IndicatorSpec:
+    """The indicator's rules; uses the prefetched expected values when present. `in_force`: the baseline
+    and target of an earlier revision instead of the indicator's own (values_in_force)."""
+    values = in_force or {
+        name: getattr(indicator, name)
+        for name in ("baseline_year", "baseline_value", "target_year", "target_value")
+    }
     return IndicatorSpec(
         direction=achievement.Direction(indicator.direction),
         aggregation=achievement.Aggregation(indicator.aggregation),
         first_year=indicator.strategy.first_year,
-        baseline_year=indicator.baseline_year,
-        baseline=indicator.baseline_value,
-        target_year=indicator.target_year,
-        target=indicator.target_value,
+        baseline_year=values["baseline_year"],
+        baseline=values["baseline_value"],
+        target_year=values["target_year"],
+        target=values["target_value"],
         explicit_expected={e.fiscal_year: e.value for e in indicator.expected_values.all()},
     )
+
+
+def values_in_force(indicator: Indicator, fiscal_year: int) -> dict | None:
+    """The name, unit, baseline and target a year is evaluated against after mid-term revisions (中間見直し):
+    a year before a revision's first year keeps what was in force before it. None: the indicator's own."""
+    values = None
+    for revision in sorted(indicator.revisions.all(), key=lambda r: r.from_year, reverse=True):
+        if fiscal_year < revision.from_year:
+            values = revision.before()
+    return values
+
+
+def spec_in_force(indicator: Indicator, fiscal_year: int) -> IndicatorSpec:
+    return spec_for(indicator, values_in_force(indicator, fiscal_year))
 
 
 @dataclass
@@ -69,8 +88,10 @@ def compute_indicator(
     reported. Only kpis.rules.stored calls this (when an input changes, and to check what is stored)."""
     records = _records(indicator, approved_only)
     actuals = {year: a.value for year, a in records.items() if a.value is not None}
-    spec = spec_for(indicator)
-    results = {year: achievement.evaluate(spec, year, actuals, scale.bands) for year in years}
+    results = {
+        year: achievement.evaluate(spec_in_force(indicator, year), year, actuals, scale.bands)
+        for year in years
+    }
     return Evaluation(indicator, results, records)
 
 

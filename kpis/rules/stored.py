@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import signals
 
 from goals.models import Strategy
-from kpis.models import ActualValue, ExpectedValue, GradeBand, Indicator, StoredResult
+from kpis.models import ActualValue, ExpectedValue, GradeBand, Indicator, IndicatorRevision, StoredResult
 from kpis.rules import achievement
 from kpis.rules.evaluation import as_year_result, compute_indicator, scale_for
 
@@ -78,7 +78,8 @@ def refresh(indicator_ids: Iterable[int]) -> int:
     )
     if not locked:
         return 0  # deleted meanwhile: its results went with it
-    rows = fresh_rows(Indicator.objects.filter(pk__in=locked).with_figures().order_by("pk"))
+    indicators = Indicator.objects.filter(pk__in=locked).with_figures().prefetch_related("revisions")
+    rows = fresh_rows(indicators.order_by("pk"))
     StoredResult.objects.filter(indicator_id__in=locked).delete()
     StoredResult.objects.bulk_create(rows)
     return len(rows)
@@ -118,7 +119,9 @@ def _key(row: StoredResult) -> tuple:
 
 def differences() -> list[Difference]:
     """Every stored result that differs from a fresh computation, or is missing, or is left over."""
-    indicators = list(Indicator.objects.with_figures().order_by("strategy_id", "pk"))
+    indicators = list(
+        Indicator.objects.with_figures().prefetch_related("revisions").order_by("strategy_id", "pk")
+    )
     codes = {indicator.pk: indicator.code for indicator in indicators}
     fresh = {_key(row): as_year_result(row) for row in fresh_rows(indicators)}
     stored = {_key(row): as_year_result(row) for row in StoredResult.objects.all()}
@@ -227,7 +230,7 @@ def _strategy_changed(sender, instance, raw=False, created=False, update_fields=
 def watch(app_config) -> None:
     """Connect the signals (from KpisConfig.ready)."""
     signals.post_migrate.connect(fill_missing, sender=app_config, dispatch_uid="results-fill-missing")
-    for model in (ActualValue, ExpectedValue):
+    for model in (ActualValue, ExpectedValue, IndicatorRevision):
         signals.post_save.connect(
             _indicator_input_changed, sender=model, dispatch_uid=f"results-{model.__name__}-save"
         )

@@ -1,5 +1,6 @@
 """Template filters that show figures the same way on every page."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -22,7 +23,9 @@ def fy(year) -> str:
 
 @register.filter
 def day(value) -> str:
-    """A date in both calendars: 2026年7月31日（令和8年7月31日）."""
+    """A date in both calendars: 2026年7月31日（令和8年7月31日）. A moment is shown as its local day."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
     return date_label(value) if value else "−"
 
 

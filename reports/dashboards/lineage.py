@@ -6,8 +6,8 @@ the plans marked, and the planning office compares two plans in one table: which
 (renamed or not), which are new, which ended. The baseline a continued indicator could take is the last
 approved actual of the indicator it continues.
 
-Reads only: with a single plan loaded nothing here runs (there is no lineage to show), so the pages' query
-counts stay as they were.
+Reads only: with a single plan loaded nothing here runs (there is no lineage to show), and an indicator that
+continues nothing, in the latest plan, costs no query either.
 """
 
 from dataclasses import dataclass, field
@@ -73,10 +73,16 @@ def lineage_of(request, indicator: Indicator, internal: bool, plans: list[Strate
         EarlierSeries(each.strategy, each, indicator_url(request, each), points.get(each.pk, []))
         for each in reversed(chain)
     ]
-    later = [
-        (each, indicator_url(request, each))
-        for each in Indicator.objects.filter(continues=indicator).select_related("strategy")
-    ]
+    # Only a plan that started later can continue this one's indicators.
+    later_plans = [plan for plan in plans if plan.first_year > indicator.strategy.first_year]
+    later = (
+        [
+            (each, indicator_url(request, each))
+            for each in Indicator.objects.filter(continues=indicator).select_related("strategy")
+        ]
+        if later_plans
+        else []
+    )
     return Lineage(earlier, later)
 
 
