@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from goals.models import Goal, Measure, Strategy, Vision
 from kpis.models import ActualValue, Indicator, Kind, Submission
-from kpis.rules.achievement import NOT_EVALUABLE
+from kpis.rules.achievement import NOT_EVALUABLE, YearResult
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_indicator, rollup
+from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.scale import Scale
 from lib.colours import text_colour_on
+from lib.negatives import triangle_negatives
 from lib.templatetags.figures import grade_class
 from reports.dashboards import charts
 
@@ -292,6 +294,17 @@ def plan_rows(measures: Iterable[Measure], evaluations: dict[int, Evaluation], y
 def year_cells(evaluation: Evaluation, years) -> list[dict]:
     """One {result, record} per year: the indicator's year table and the department table's cells."""
     return [{"result": evaluation.year(y), "record": evaluation.record(y)} for y in years]
+
+
+def latest_result(evaluation: Evaluation, years) -> YearResult | None:
+    """The latest plan year's result with a figure the reader may see: the grade the forecast stands beside."""
+    with_figure = [evaluation.year(y) for y in years if evaluation.year(y).actual is not None]
+    return with_figure[-1] if with_figure else None
+
+
+def forecast(evaluation: Evaluation) -> ShownForecast:
+    """The indicator's 達成見込み at the pace of the figures the reader may see (those of the evaluation)."""
+    return shown_forecast(evaluation, triangle=triangle_negatives())
 
 
 def plan_placements(indicator: Indicator) -> list:

@@ -138,6 +138,8 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
         "lineage": lineage,
         "chart": charts.trend_figure(evaluation, scale, years, earlier=lineage.earlier),
         "year_rows": presenters.year_cells(evaluation, years),
+        "latest": presenters.latest_result(evaluation, years),
+        "forecast": presenters.forecast(evaluation),
         "placements": presenters.plan_placements(indicator),
         "history": indicator_history(indicator) if internal else None,
         "opinions": queries.indicator_opinions(indicator) if internal else None,

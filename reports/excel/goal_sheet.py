@@ -78,6 +78,8 @@ def goal_columns(strategy: Strategy, fiscal_year: int) -> list[Column]:
         Column(_("達成率（％）"), evaluated, cap=10),
         Column(_("評価"), evaluated, cap=8),
         Column(_("状態"), evaluated, cap=8),
+        Column(_("達成見込み"), cap=10),
+        Column(_("達成見込みの根拠"), minimum=24, cap=36),
         Column(_("要因分析"), minimum=24, cap=40),
         Column(_("今後の方向性"), minimum=12, cap=14),
         Column(_("備考"), minimum=20, cap=30),
@@ -289,7 +291,10 @@ def write_indicator_row(
     put_number(ws, row, column + 2, result.rate, fmt=RATE_FORMAT, **number)
     put_grade(ws, row, column + 3, result.grade, data.scale)
     put_text(ws, row, column + 4, data.status_text(evaluation, year), alignment=CENTER, **text)
-    column += 5
+    forecast = data.forecast(evaluation)
+    put_text(ws, row, column + 5, forecast.label, alignment=CENTER, **text)
+    put_text(ws, row, column + 6, forecast.explanation, **text)
+    column += 7
     next_step = NextStep(record.next_step).label if record and record.next_step else ""
     cause, note = (record.cause_analysis, record.note) if record else ("", "")
     for value in (cause, next_step, note, opinion, response):

@@ -12,6 +12,7 @@ from goals.models import Goal, Measure, Policy, Strategy
 from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for
+from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.scale import Scale
 from lib.fiscal import short_date_label
 from reviews.queries import opinions_by_goal, opinions_by_indicator
@@ -99,6 +100,10 @@ class ReviewData:
         if record is None or record.value is None:
             return _("未入力")
         return record.get_status_display()
+
+    def forecast(self, evaluation: Evaluation) -> ShownForecast:
+        """The indicator's 達成見込み at the pace of its figures up to the year under review (none after it)."""
+        return shown_forecast(evaluation, triangle=self.triangle, up_to=self.fiscal_year)
 
     def unapproved_count(self) -> int:
         """The year's figures that are entered but not yet approved (入力中・提出済)."""

@@ -55,6 +55,7 @@ def write_summary(ws: Worksheet, data: ReviewData):
         ws.column_dimensions[get_column_letter(column)].width = width
     for column in range(5, 15):
         ws.column_dimensions[get_column_letter(column)].width = 14
+    ws.column_dimensions[get_column_letter(15)].width = 40  # the KGIs' 達成見込みの根拠, one sentence
     # The KGI table's years, 2024年度（令和6年度）, on one line (and under 期待値, 実績値 in the headers).
     for column in (6, 7, 8, 10):
         ws.column_dimensions[get_column_letter(column)].width = 23
@@ -133,6 +134,8 @@ def write_kgi_table(ws: Worksheet, row: int, data: ReviewData) -> int:
         _("達成率（％）"),
         _("評価"),
         _("状態"),
+        _("達成見込み"),
+        _("達成見込みの根拠"),
     ]
     for column, text in enumerate(headers, start=1):
         header_cell(ws, row, column, text)
@@ -155,7 +158,10 @@ def write_kgi_table(ws: Worksheet, row: int, data: ReviewData) -> int:
             put_number(ws, row, 11, result.rate, fmt=RATE_FORMAT, triangle=triangle)
             put_grade(ws, row, 12, result.grade, data.scale)
             put_text(ws, row, 13, data.status_text(evaluation, year), alignment=CENTER)
-            for column in range(1, 14):
+            forecast = data.forecast(evaluation)
+            put_text(ws, row, 14, forecast.label, alignment=CENTER)
+            put_text(ws, row, 15, forecast.explanation)
+            for column in range(1, len(headers) + 1):
                 ws.cell(row=row, column=column).border = BORDER
     return row + 1
 
@@ -241,6 +247,15 @@ METHOD_LINES = (
         "評価：四捨五入した達成率を上の区分に当てはめます。達成率が定義できない場合は、"
         "期待値以上（低いほど良い指標は以下）なら最上位、そうでなければ最下位の区分です。"
         "実績値または期待値がない場合は「−（評価不能）」です。"
+    ),
+    gettext_noop(
+        "達成見込み：基準値と評価年度までの実績値（累計の指標は累計値）に最小二乗法で直線を当てはめ、"
+        "目標年度まで延ばした値（指標の表示桁で四捨五入）が目標値以上（低いほど良い指標は以下）なら「見込みあり」、"
+        "そうでなければ「要注意」です。"
+    ),
+    gettext_noop(
+        "達成見込み（続き）：最新の実績値が既に目標値に達し、直線が目標から離れる向きでなければ「見込みあり」です。"
+        "目標年度の実績値があればその値で判定し、基準年度より後の実績値がなければ「判定不可」です。"
     ),
     gettext_noop(
         "【再掲】：別の施策に再掲した指標は同じ指標であり、集計では最初に掲げた基本目標で一度だけ数えます。"
