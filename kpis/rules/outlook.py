@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from kpis.models import Indicator
 from kpis.rules.achievement import Aggregation
-from kpis.rules.evaluation import Evaluation, spec_for
+from kpis.rules.evaluation import Evaluation, spec_for, spec_in_force
 from kpis.rules.forecast import Basis, Forecast, Outlook, forecast
 from lib.fiscal import fiscal_year_lines
 from lib.numbers import format_decimal
@@ -51,7 +51,10 @@ def forecast_of(evaluation: Evaluation, up_to: int | None = None) -> Forecast:
         for year, record in evaluation.records.items()
         if record.value is not None and (up_to is None or year <= up_to)
     }
-    return forecast(spec_for(indicator), actuals, indicator.shown_places)
+    # A review of a year before a mid-term revision forecasts against the target then in force.
+    revised = up_to is not None and indicator.revised_from_year and up_to < indicator.revised_from_year
+    spec = spec_in_force(indicator, up_to) if revised else spec_for(indicator)
+    return forecast(spec, actuals, indicator.shown_places)
 
 
 def shown_forecast(evaluation: Evaluation, *, triangle: bool, up_to: int | None = None) -> ShownForecast:

@@ -286,8 +286,9 @@ def write_indicator_row(
         put_number(ws, row, column + 1, result.actual, places, font=font, **number)
         column += 2
     result = evaluation.year(year)
-    put_number(ws, row, column, indicator.target_value, places, **number)
-    put_text(ws, row, column + 1, year_text(indicator.target_year), **text)
+    target_value, _target_year, target_text = data.target(indicator)
+    put_number(ws, row, column, target_value, places, **number)
+    put_text(ws, row, column + 1, target_text, **text)
     put_number(ws, row, column + 2, result.rate, fmt=RATE_FORMAT, **number)
     put_grade(ws, row, column + 3, result.grade, data.scale)
     put_text(ws, row, column + 4, data.status_text(evaluation, year), alignment=CENTER, **text)

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from goals.models import Goal, Measure, Policy, Strategy
 from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
-from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for
+from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for, values_in_force
 from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.scale import Scale
-from lib.fiscal import short_date_label
+from lib.fiscal import fiscal_year_label, short_date_label
+from lib.numbers import MISSING
 from reviews.queries import opinions_by_goal, opinions_by_indicator
 
 
@@ -100,6 +101,21 @@ class ReviewData:
         if record is None or record.value is None:
             return _("未入力")
         return record.get_status_display()
+
+    def target(self, indicator: Indicator) -> tuple:
+        """(target value, target year, its year's text) in force in the year under review: a mid-term
+        revision (中間見直し) applying from a later year leaves the old target, and the text says which."""
+        year_text = fiscal_year_label(indicator.target_year) if indicator.target_year else MISSING
+        if not indicator.revised_from_year:
+            return indicator.target_value, indicator.target_year, year_text
+        earlier = values_in_force(indicator, self.fiscal_year)
+        if earlier is None:
+            note = _("%(year)s年度から見直し後") % {"year": indicator.revised_from_year}
+            return indicator.target_value, indicator.target_year, f"{year_text}（{note}）"
+        year = earlier["target_year"]
+        text = fiscal_year_label(year) if year else MISSING
+        note = _("見直し前。%(year)s年度から見直しあり") % {"year": indicator.revised_from_year}
+        return earlier["target_value"], year, f"{text}（{note}）"
 
     def forecast(self, evaluation: Evaluation) -> ShownForecast:
         """The indicator's 達成見込み at the pace of its figures up to the year under review (none after it)."""

@@ -135,3 +135,29 @@ def test_only_the_planning_office_revises(client, indicator, role, expected):
     assert client.get(f"/indicators/{CODE}/revise/").status_code == expected
     assert _revise(client).status_code == expected
     assert not indicator.revisions.exists()
+
+
+def _workbook_row(client, year: int) -> list:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(f"/reports/review.xlsx?fiscal_year={year}")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = [row for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) if CODE in row]
+    assert rows, "the indicator is on no sheet"
+    return list(rows[0])
+
+
+def test_the_workbook_shows_the_target_in_force_in_its_year_and_notes_the_revision(planning, indicator):
+    _revise(planning)
+    before = _workbook_row(planning, 2025)
+    target_text = next(cell for cell in before if isinstance(cell, str) and "見直しあり" in cell)
+    assert target_text == "2027年度（令和9年度）（見直し前。2026年度から見直しあり）"
+    assert before[before.index(target_text) - 1] == 130  # the target in force in FY2025
+    assert any(isinstance(cell, str) and "（目標 130人）" in cell for cell in before)  # and its 達成見込み
+    after = _workbook_row(planning, 2026)
+    target_text = next(cell for cell in after if isinstance(cell, str) and "から見直し後" in cell)
+    assert target_text == "2027年度（令和9年度）（2026年度から見直し後）"
+    assert after[after.index(target_text) - 1] == 160
