@@ -22,6 +22,7 @@ from kpis.models import FiscalYear, GradeBand, Indicator, Kind, Placement
 from kpis.rules import stored as stored_results
 from kpis.rules.achievement import Direction
 from kpis.rules.scale import DEFAULT_GRADES
+from lib.fiscal import parse_month
 
 FORMAT = "ami-strategy-plan/1"
 # The history reason of the links between visions and goals the loader sets.
@@ -61,6 +62,24 @@ def _decimal(obj: dict, key: str, where: str) -> Decimal | None:
     if not value.is_finite():
         raise PlanFormatError(f"{where}: '{key}' が数値ではありません: {obj[key]!r}")
     return value
+
+
+def _calendar(k: dict, code: str) -> dict:
+    """The source's publication calendar, where the plan states it: `data_lag` (years the figures trail the
+    year they are reported for), `latest_publication` and `next_publication` (months, 「2027-03」)."""
+    calendar = {}
+    lag = k.get("data_lag")
+    if lag is not None:
+        if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 10:
+            raise PlanFormatError(f"{code}: 'data_lag' は0から10の整数です: {lag!r}")
+        calendar["data_lag"] = lag
+    for key in ("latest_publication", "next_publication"):
+        if k.get(key) not in (None, ""):
+            try:
+                calendar[key] = parse_month(k[key])
+            except ValueError as error:
+                raise PlanFormatError(f"{code}: '{key}': {error}") from None
+    return calendar
 
 
 def _grade_bands(data: dict) -> list[tuple[str, dict]]:
@@ -270,6 +289,7 @@ class _Loader:
                 "source_note": k.get("source_note", ""),
                 "note": k.get("note", ""),
                 "decimal_places": k.get("decimal_places"),
+                **_calendar(k, code),
             },
         )
         self.indicators[code] = indicator
