@@ -194,9 +194,9 @@ class EntryRowForm(forms.Form):
             "shown": services.shown_mark(actual),
         }
 
-    def clean_quality(self) -> str:
-        # A page drawn before the field existed posts none: the figure is final, as it was.
-        return self.cleaned_data.get("quality") or ActualValue.Quality.FINAL
+    def posted(self, name: str) -> bool:
+        """Whether the page posted this input at all (a page drawn before it existed did not)."""
+        return self.add_prefix(name) in self.data
 
     def clean_data_period(self) -> int | None:
         period = self.cleaned_data.get("data_period")
@@ -215,8 +215,9 @@ class EntryRowForm(forms.Form):
             note=data["note"],
             cause_analysis=data["cause_analysis"],
             next_step=data["next_step"],
-            data_period=data["data_period"],
-            quality=data["quality"],
+            # Not posted: left as stored, never reset (services.AS_STORED).
+            data_period=data["data_period"] if self.posted("data_period") else services.AS_STORED,
+            quality=data["quality"] or services.AS_STORED,
             shown=data["shown"],
             choice=data["choice"],
             contested=data["contested"],
