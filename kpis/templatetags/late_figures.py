@@ -41,7 +41,7 @@ def data_period(record) -> str:
     if measured == record.fiscal_year:
         return ""
     return format_html(
-        '<small class="data-period">{}</small>', _("%(period)sデータ") % {"period": wareki(measured)}
+        '<br><small class="data-period">{}</small>', _("%(period)sデータ") % {"period": wareki(measured)}
     )
 
 
