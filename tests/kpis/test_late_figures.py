@@ -6,13 +6,14 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from kpis.cycle import services
+from kpis.cycle import notify, services
 from kpis.cycle.history import indicator_history
 from kpis.importing.csv_reader import read_csv_rows
 from kpis.importing.prepare import prepare_import
@@ -456,3 +457,21 @@ def test_evaluations_ignore_quality_and_period(plan, departments):
         )
     )
     assert evaluation.year(2025).rate == Decimal("99.6")
+
+
+# --- reminders ---------------------------------------------------------------------------------------
+
+
+def test_a_reminder_does_not_count_a_figure_that_is_awaited(settings, users, plan, departments, open_2025):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    users["staff_own"].email = "staff_own@town.ami.example"
+    users["staff_own"].save()
+    deadline = datetime.date(2026, 7, 31)
+    FiscalYear.objects.filter(strategy=plan, year=2025).update(deadline=deadline)
+    day = deadline - datetime.timedelta(days=7)
+    update_indicators(Indicator.objects.filter(code=AWAITED), next_publication=datetime.date(2026, 9, 1))
+    for code in ("G3-M1-K1", "G3-M1-K2"):
+        set_actual(code, 2025, 10, status=ActualValue.Status.DRAFT)
+    notify.send_reminders(day)
+    body = next(m.body for m in mail.outbox if "staff_own@town.ami.example" in m.to)
+    assert "未入力の指標：1件" in body  # G3-M1-K3 only: 社会増数 is published in September
