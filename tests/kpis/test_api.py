@@ -185,19 +185,22 @@ def test_signed_in_users_with_a_role_see_every_value_with_its_status(plan, users
     login(client, users[role])
     document = get_json(client)
     assert document["approved_only"] is False
-    assert year_of(document, "G1-KGI1", 2025) | {"progress_from_baseline": None} == {
-        "fiscal_year": 2025,
-        "expected": "280021.33",
-        "actual": "279000",
-        "data_period": 2022,  # 実質町内総生産 trails by three years (the plan's ※１: 令和3年度 data for FY2024)
-        "quality": "final",
-        "figure_state": "entered",
-        "next_publication": None,
-        "status": "submitted",
-        "rate": "99.6",
-        "grade": "B+",
-        "progress_from_baseline": None,
-    }
+    assert (
+        year_of(document, "G1-KGI1", 2025) | {"progress_from_baseline": None}
+        == {
+            "fiscal_year": 2025,
+            "expected": "280021.33",
+            "actual": "279000",
+            "data_period": 2022,  # 実質町内総生産 trails by three years (the plan's ※１: 令和3年度 data for FY2024)
+            "quality": "final",
+            "figure_state": "entered",
+            "next_publication": None,
+            "status": "submitted",
+            "rate": "99.6",
+            "grade": "B+",
+            "progress_from_baseline": None,
+        }
+    )
     assert year_of(document, "G2-KGI2", 2025)["status"] == "draft"
 
 
