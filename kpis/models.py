@@ -117,6 +117,14 @@ class Indicator(models.Model):
     # The first fiscal year of the values now in force, when a mid-term revision (中間見直し) set them:
     # every page showing the target says since when (the revisions themselves: IndicatorRevision).
     revised_from_year = fiscal_year_field(_("見直し後の値の適用年度"), null=True, blank=True, editable=False)
+    # The source's publication calendar (Ibaraki's KPI進捗状況調書): a month, stored as its first day.
+    latest_publication = models.DateField(_("最新データ公表時点"), null=True, blank=True)
+    next_publication = models.DateField(_("次回データ公表時点"), null=True, blank=True)
+    # How many years the source trails the year a figure is reported for: 3 when the FY2024 現況値 is
+    # 令和3年度 data (県市町村民経済計算). None: the figure measures its own year.
+    data_lag = models.PositiveSmallIntegerField(
+        _("データ時点の遅れ（年）"), null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
     history = HistoricalRecords()
 
     objects = IndicatorQuerySet.as_manager()
@@ -158,6 +166,10 @@ class Indicator(models.Model):
             return self.decimal_places
         written = [v for v in (self.baseline_value, self.target_value) if v is not None]
         return max((max(0, -v.normalize().as_tuple().exponent) for v in written), default=0)
+
+    def data_period_of(self, fiscal_year: int) -> int:
+        """The fiscal year a figure reported for `fiscal_year` measures, by the source's lag."""
+        return fiscal_year - (self.data_lag or 0)
 
 
 class IndicatorRevision(models.Model):
@@ -308,12 +320,22 @@ class ActualValue(models.Model):
         SUBMITTED = "submitted", _("提出済")
         APPROVED = "approved", _("承認済")
 
+    class Quality(models.TextChoices):
+        """How final a figure is, as statistical tables mark it: 速報 p, 確定 (no mark), 改定 r."""
+
+        FINAL = "final", _("確定")
+        PROVISIONAL = "provisional", _("速報")
+        REVISED = "revised", _("改定")
+
     indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="actuals")
     fiscal_year = fiscal_year_field(_("年度"))
     value = models.DecimalField(_("実績値"), null=True, blank=True, **NUMBER)
     note = models.TextField(_("備考"), blank=True, **TEXT)
     cause_analysis = models.TextField(_("要因分析"), blank=True, **TEXT)
     next_step = models.CharField(_("今後の方向性"), max_length=10, choices=NextStep.choices, blank=True)
+    # The period the figure measures (データ時点); None: the indicator's usual one (Indicator.data_lag).
+    data_period = fiscal_year_field(_("データ時点"), null=True, blank=True)
+    quality = models.CharField(_("速報・確定"), max_length=12, choices=Quality.choices, default=Quality.FINAL)
     status = models.CharField(_("状態"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -328,7 +350,13 @@ class ActualValue(models.Model):
         verbose_name_plural = _("実績値")
         ordering = ["indicator", "fiscal_year"]
         constraints = [
-            models.UniqueConstraint(fields=["indicator", "fiscal_year"], name="actual_value_unique")
+            models.UniqueConstraint(fields=["indicator", "fiscal_year"], name="actual_value_unique"),
+            # A figure measures its own year or an earlier one (a statistic published late), never a later one.
+            models.CheckConstraint(
+                condition=models.Q(data_period__isnull=True)
+                | models.Q(data_period__lte=models.F("fiscal_year")),
+                name="actual_value_data_period_not_later",
+            ),
         ]
 
     def __str__(self):
@@ -337,6 +365,21 @@ class ActualValue(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    @property
+    def measured_year(self) -> int:
+        """The fiscal year the figure measures: as entered, else by the indicator's lag."""
+        if self.data_period is not None:
+            return self.data_period
+        return self.indicator.data_period_of(self.fiscal_year)
+
+    @property
+    def quality_symbol(self) -> str:
+        """「p」 for a provisional figure, 「r」 for a revised one, "" for a final one."""
+        return QUALITY_SYMBOLS.get(self.quality, "")
+
+
+QUALITY_SYMBOLS = {ActualValue.Quality.PROVISIONAL: "p", ActualValue.Quality.REVISED: "r"}
 
 
 class Submission(models.Model):

@@ -148,3 +148,41 @@ def deadline_countdown(deadline: datetime.date, today: datetime.date) -> str:
     if days == 0:
         return _("本日が締切です")
     return _("締切を%(days)s日過ぎています") % {"days": -days}
+
+
+def month_label(day: datetime.date) -> str:
+    """2027年3月, or March 2027 in English: a month (a publication date given to the month)."""
+    # xgettext:no-python-format
+    return _("%(year)s年%(month)s月") % _date_parts(day)
+
+
+_MONTH_PATTERNS = (
+    re.compile(r"(?P<year>\d{4})\s*[-/.]\s*(?P<month>\d{1,2})"),
+    re.compile(r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月"),
+    re.compile(r"(?P<era>令和|平成)\s*(?P<n>\d{1,2}|元)\s*年\s*(?P<month>\d{1,2})\s*月"),
+)
+
+
+def parse_month(text) -> datetime.date | None:
+    """2027-03, 2027/3, 2027年3月, 令和9年3月 (full-width digits too) → the month's first day; "" → None.
+
+    ValueError with a message otherwise. Eras count calendar years here: 令和9年 is 2027.
+    """
+    cleaned = str(text if text is not None else "").translate(_DIGITS).replace("\u3000", " ").strip()
+    if not cleaned:
+        return None
+    for pattern in _MONTH_PATTERNS:
+        match = pattern.fullmatch(cleaned)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        if groups.get("era"):
+            n = 1 if groups["n"] == "元" else int(groups["n"])
+            year = _ERA_START[groups["era"]] + n - 1
+        else:
+            year = int(groups["year"])
+        month = int(groups["month"])
+        if 1 <= month <= 12 and 1989 <= year <= 2200:
+            return datetime.date(year, month, 1)
+        break
+    raise ValueError(_("年月として読めません（例: 2027年3月、2027-03）: %(text)s") % {"text": text})

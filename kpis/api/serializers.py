@@ -4,6 +4,7 @@ Every figure comes from kpis.rules.evaluation, so the API, the export and the sc
 written as strings holding the exact value (see docs/api.md), never as floats.
 """
 
+import datetime
 import json
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from goals.models import Strategy
 from kpis.models import Indicator, Placement
 from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.rules.evaluation import Evaluation, evaluate_all, scale_for
+from kpis.rules.publication import figure_state
 
 # The CSV's columns, in order. Fixed (not translated) so that files read back the same everywhere;
 # 指標コード, 年度 and 実績値 are the headers import_actuals reads, so an export can be edited and imported.
@@ -36,6 +38,10 @@ CSV_COLUMNS = (
     ("fiscal_year", "年度"),
     ("expected", "期待値"),
     ("actual", "実績値"),
+    ("data_period", "データ時点"),
+    ("quality", "速報・確定"),
+    ("figure_state", "値の状態"),
+    ("next_publication", "次回データ公表時点"),
     ("status", "状態"),
     ("rate", "達成率"),
     ("grade", "評価"),
@@ -69,7 +75,7 @@ def indicators_for_export(strategy: Strategy):
     )
 
 
-def _indicator(evaluation: Evaluation, years: list[int]) -> dict:
+def _indicator(evaluation: Evaluation, years: list[int], today: datetime.date) -> dict:
     indicator = evaluation.indicator
     placements = list(indicator.placements.all())
     department = indicator.department
@@ -87,17 +93,35 @@ def _indicator(evaluation: Evaluation, years: list[int]) -> dict:
         "department": {"code": department.code, "name": department.name} if department else None,
         "baseline": {"fiscal_year": indicator.baseline_year, "value": decimal_text(indicator.baseline_value)},
         "target": {"fiscal_year": indicator.target_year, "value": decimal_text(indicator.target_value)},
-        "years": [_year(evaluation, year) for year in years],
+        "publication": {
+            "latest": month_text(indicator.latest_publication),
+            "next": month_text(indicator.next_publication),
+            "data_lag": indicator.data_lag,
+        },
+        "years": [_year(evaluation, year, today) for year in years],
     }
 
 
-def _year(evaluation: Evaluation, year: int) -> dict:
+def month_text(day: datetime.date | None) -> str | None:
+    """A publication month as "2027-03"."""
+    return None if day is None else f"{day:%Y-%m}"
+
+
+def _year(evaluation: Evaluation, year: int, today: datetime.date) -> dict:
     result = evaluation.year(year)
     record = evaluation.record(year)
+    missing = figure_state(evaluation.indicator, record, today)
+    entered = missing is None
     return {
         "fiscal_year": year,
         "expected": fixed_text(result.expected),
         "actual": decimal_text(result.actual),
+        # The period the figure measures and how final it is; for a missing figure, whether it is only
+        # awaiting its source's publication ("awaiting", with the month) or not entered ("missing").
+        "data_period": record.measured_year if entered else None,
+        "quality": record.quality if entered else None,
+        "figure_state": "entered" if entered else missing.code,
+        "next_publication": month_text(missing.next_publication) if missing else None,
         "status": record.status if record else None,
         "rate": fixed_text(result.rate),
         "grade": None if result.grade == NOT_EVALUABLE else result.grade,
@@ -111,6 +135,7 @@ def indicators_document(strategy: Strategy, *, approved_only: bool, fiscal_year:
     approved_only: unapproved figures are left out, as if not yet reported (what the public sees).
     """
     years = [fiscal_year] if fiscal_year is not None else strategy.plan_years
+    today = timezone.localdate()
     evaluations = evaluate_all(
         indicators_for_export(strategy), strategy, approved_only=approved_only, scale=scale_for(strategy)
     )
@@ -126,7 +151,7 @@ def indicators_document(strategy: Strategy, *, approved_only: bool, fiscal_year:
         "generated_at": timezone.localtime().replace(microsecond=0).isoformat(),
         "fiscal_year": fiscal_year,
         "approved_only": approved_only,
-        "indicators": [_indicator(evaluation, years) for evaluation in evaluations],
+        "indicators": [_indicator(evaluation, years, today) for evaluation in evaluations],
     }
 
 

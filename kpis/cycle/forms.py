@@ -12,11 +12,13 @@ from kpis.cycle import services
 from kpis.models import (
     AGGREGATION_CHOICES,
     DIRECTION_CHOICES,
+    ActualValue,
     FiscalYear,
     Indicator,
     NextStep,
 )
 from lib.fields import fiscal_year_form_field
+from lib.fiscal import month_label, parse_fiscal_year, parse_month, wareki
 from lib.forms import TextField
 from lib.numbers import NumberFormatError, format_decimal, parse_decimal
 
@@ -56,6 +58,63 @@ class NumberField(forms.CharField):
         return value
 
 
+class FiscalYearTextField(forms.CharField):
+    """A fiscal year typed as people write it (2021, 令和3年度, ２０２１年度): an int, or None when empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> int | None:
+        text = super().to_python(value)
+        if not text:
+            return None
+        if len(text) > self.max_length:
+            raise ValidationError(_("年度が長すぎます。"), code="max_length")
+        try:
+            year = parse_fiscal_year(text)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from error
+        if not 1989 <= year <= 2200:
+            raise ValidationError(
+                _("1989年度（平成元年度）から2200年度までの年度を入力してください。"), code="range"
+            )
+        return year
+
+    def run_validators(self, value):
+        return
+
+    def prepare_value(self, value):
+        return wareki(value) if isinstance(value, int) else value
+
+
+class MonthField(forms.CharField):
+    """A month typed as 2027年3月, 2027-03 or 令和9年3月: its first day, or None when empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        if len(text) > self.max_length:
+            raise ValidationError(_("年月が長すぎます。"), code="max_length")
+        try:
+            return parse_month(text)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from error
+
+    def run_validators(self, value):
+        return
+
+    def prepare_value(self, value):
+        return month_label(value) if hasattr(value, "month") else value
+
+
 STALE_PAGE = _("画面が古くなっています。再読み込みしてから入力してください。")
 
 
@@ -76,6 +135,15 @@ class EntryRowForm(forms.Form):
     next_step = forms.ChoiceField(
         label=_("今後の方向性"), required=False, choices=[("", "―")] + list(NextStep.choices)
     )
+    data_period = FiscalYearTextField(
+        label=_("データ時点"), help_text=_("値が測る年度（例: 令和3年度）。空欄は指標の既定の年度です。")
+    )
+    quality = forms.ChoiceField(
+        label=_("速報・確定"),
+        choices=ActualValue.Quality.choices,
+        initial=ActualValue.Quality.FINAL,
+        required=False,
+    )
     version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     shown = forms.CharField(max_length=64, widget=forms.HiddenInput)
     choice = forms.ChoiceField(
@@ -89,11 +157,17 @@ class EntryRowForm(forms.Form):
     )
     contested = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, indicator: Indicator, **kwargs):
+    def __init__(self, *args, indicator: Indicator, fiscal_year: int | None = None, **kwargs):
         self.indicator = indicator
+        self.fiscal_year = fiscal_year
         super().__init__(*args, prefix=f"i{indicator.pk}", **kwargs)
         label = f"{indicator.code} {indicator.name}"
-        for name in ("value", "note", "cause_analysis", "next_step"):
+        if fiscal_year is not None:
+            self.fields["data_period"].widget.attrs["placeholder"] = wareki(
+                indicator.data_period_of(fiscal_year)
+            )
+        self.fields["data_period"].widget.attrs["class"] = "year-input"
+        for name in ("value", "note", "cause_analysis", "next_step", "data_period", "quality"):
             field = self.fields[name]
             field.widget.attrs["aria-label"] = f"{label}：{field.label}"
         self.fields["value"].widget.attrs["class"] = "number-input entry-value"
@@ -114,9 +188,23 @@ class EntryRowForm(forms.Form):
             "note": actual.note,
             "cause_analysis": actual.cause_analysis,
             "next_step": actual.next_step,
+            "data_period": actual.data_period,
+            "quality": actual.quality,
             "version": actual.version,
             "shown": services.shown_mark(actual),
         }
+
+    def posted(self, name: str) -> bool:
+        """Whether the page posted this input at all (a page drawn before it existed did not)."""
+        return self.add_prefix(name) in self.data
+
+    def clean_data_period(self) -> int | None:
+        period = self.cleaned_data.get("data_period")
+        if self.fiscal_year is not None:
+            error = services.data_period_error(self.fiscal_year, period)
+            if error:
+                raise ValidationError(error, code="data_period")
+        return period
 
     def row_input(self) -> services.RowInput:
         data = self.cleaned_data
@@ -127,6 +215,9 @@ class EntryRowForm(forms.Form):
             note=data["note"],
             cause_analysis=data["cause_analysis"],
             next_step=data["next_step"],
+            # Not posted: left as stored, never reset (services.AS_STORED).
+            data_period=data["data_period"] if self.posted("data_period") else services.AS_STORED,
+            quality=data["quality"] or services.AS_STORED,
             shown=data["shown"],
             choice=data["choice"],
             contested=data["contested"],
@@ -221,6 +312,9 @@ class DeadlineForm(forms.Form):
     )
 
 
+INTEGER_FIELDS = ("baseline_year", "target_year", "decimal_places", "data_lag")
+
+
 class IndicatorForm(forms.Form):
     """The planning office's form for one indicator's metadata and explicit expected values."""
 
@@ -237,6 +331,22 @@ class IndicatorForm(forms.Form):
     source_mark = TextField(label=_("出典記号"), max_length=10, required=False)
     source_note = TextField(label=_("出典"), max_length=300, required=False)
     decimal_places = forms.IntegerField(label=_("表示する小数桁数"), required=False, min_value=0, max_value=6)
+    latest_publication = MonthField(
+        label=_("最新データ公表時点"), help_text=_("出典の最新の値が公表された年月（例: 2025年3月）。")
+    )
+    next_publication = MonthField(
+        label=_("次回データ公表時点"),
+        help_text=_(
+            "次の値が公表される予定の年月（例: 2027年3月）。その月が終わるまで、未入力の値は「公表待ち」と表示されます。"
+        ),
+    )
+    data_lag = forms.IntegerField(
+        label=_("データ時点の遅れ（年）"),
+        required=False,
+        min_value=0,
+        max_value=services.MAX_DATA_LAG,
+        help_text=_("出典の値が報告する年度より何年前の値か（2024年度の現況値が令和3年度の値なら3）。"),
+    )
     reason = TextField(
         label=_("変更理由"),
         max_length=REASON_MAX_LENGTH,
@@ -255,11 +365,11 @@ class IndicatorForm(forms.Form):
         self.fields["marker"].error_messages = {
             "required": _("画面が古くなっています。再読み込みしてから編集してください。")
         }
-        for name in ("baseline_year", "target_year", "decimal_places"):
+        for name in INTEGER_FIELDS:
             self.fields[name].widget.attrs["class"] = "year-input"
             self.fields[name].error_messages["invalid"] = _("半角の整数で入力してください。")
         # Full-width years (２０２４) are typed as often as full-width values.
-        for name in ("baseline_year", "target_year", "decimal_places"):
+        for name in INTEGER_FIELDS:
             self.fields[name].widget.input_type = "text"
             self.fields[name].widget.attrs["inputmode"] = "numeric"
 
@@ -267,7 +377,7 @@ class IndicatorForm(forms.Form):
         # Normalise full-width integers before the IntegerFields see them.
         if self.is_bound:
             data = self.data.copy()
-            for name in ("baseline_year", "target_year", "decimal_places"):
+            for name in INTEGER_FIELDS:
                 key = self.add_prefix(name)
                 raw = data.get(key, "")
                 try:
@@ -293,6 +403,9 @@ class IndicatorForm(forms.Form):
             "source_mark": indicator.source_mark,
             "source_note": indicator.source_note,
             "decimal_places": indicator.decimal_places,
+            "latest_publication": indicator.latest_publication,
+            "next_publication": indicator.next_publication,
+            "data_lag": indicator.data_lag,
             "marker": marker,
         }
         for expected in indicator.expected_values.all():
@@ -337,6 +450,9 @@ class IndicatorForm(forms.Form):
             "source_mark",
             "source_note",
             "decimal_places",
+            "latest_publication",
+            "next_publication",
+            "data_lag",
         )
         return {name: self.cleaned_data[name] for name in names}
 

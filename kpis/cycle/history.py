@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from goals.models import Department
 from kpis.models import ActualValue, ExpectedValue, Indicator
-from lib.fiscal import fiscal_year_label
+from lib.fiscal import fiscal_year_label, month_label
 from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 from lib.reasons import shown_reason
@@ -61,6 +61,10 @@ def _display(field, value, departments: dict[int, str]) -> str:
         return MISSING
     if field.name == "department":
         return departments.get(value, str(value))
+    if field.name == "data_period":
+        return fiscal_year_label(value)
+    if field.name in ("latest_publication", "next_publication"):
+        return month_label(value)
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):

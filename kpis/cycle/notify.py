@@ -29,6 +29,7 @@ from kpis.models import (
     SentMail,
     Submission,
 )
+from kpis.rules.publication import awaiting_publication
 from lib.fiscal import date_label, deadline_countdown, fiscal_year_label
 
 logger = logging.getLogger("ami_strategy.mail")
@@ -126,12 +127,13 @@ def _remind_year(outcome: Outcome, year: FiscalYear, today: datetime.date) -> No
     for department in departments:
         if department.pk in done:
             continue
-        missing = (
+        unentered = (
             Indicator.objects.of_strategy(year.strategy)
             .filter(department=department)
             .exclude(actuals__fiscal_year=year.year, actuals__value__isnull=False)
-            .count()
         )
+        # A figure its source has not published yet (公表待ち) is nothing the department can enter.
+        missing = sum(1 for indicator in unentered if not awaiting_publication(indicator, today))
         subject, body = _reminder_text(year, department, today, kind, missing)
         event = f"{prefix}:{year.strategy.code}:{year.year}:{department.code}"
         for user in _staff_of(department):

@@ -12,6 +12,8 @@ from kpis.cycle.forms import EntryRowForm
 from kpis.models import ActualValue, Indicator, NextStep, ReturnNote, Submission
 from kpis.rules.achievement import YearResult
 from kpis.rules.evaluation import evaluate_all, scale_for
+from kpis.rules.publication import MissingFigure, figure_state
+from lib.fiscal import fiscal_year_label
 from lib.negatives import triangle_negatives
 from lib.numbers import MISSING, format_decimal
 
@@ -38,6 +40,11 @@ class Row:
     previous_record: ActualValue | None = None
 
     @property
+    def missing(self) -> MissingFigure | None:
+        """None when the year has a figure; else 公表待ち or 未入力 (kpis.rules.publication)."""
+        return figure_state(self.indicator, self.actual)
+
+    @property
     def explained(self) -> bool:
         """A warned figure carries a word of explanation (要因分析 or 備考)."""
         return bool(self.actual and (self.actual.cause_analysis.strip() or self.actual.note.strip()))
@@ -53,10 +60,11 @@ class Row:
 
     def changes_since_return(self) -> list[tuple[str, str, str]]:
         """(field, at the return, now) for each field changed since the 差戻し; [] when nothing changed."""
-        then, now = _shown_content(self.return_note), _shown_content(self.actual)
+        # A ReturnNote keeps the four fields staff explain a figure with; データ時点 and 速報・確定 are not among them.
+        then, now = _shown_content(self.return_note)[:4], _shown_content(self.actual)[:4]
         return [
             (str(label), before, after)
-            for label, before, after in zip(CONTENT_LABELS, then, now, strict=True)
+            for label, before, after in zip(CONTENT_LABELS[:4], then, now, strict=True)
             if before != after
         ]
 
@@ -102,7 +110,9 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
         row.warnings = checks.warning_texts(indicator, result, previous, row.grade_name, thresholds)
         if editable and access.can_edit_actual(user, actual):
             row_data = _to_answer(data, row.conflict) if conflicts else data
-            row.form = EntryRowForm(row_data, indicator=indicator, initial=EntryRowForm.initial_for(actual))
+            row.form = EntryRowForm(
+                row_data, indicator=indicator, fiscal_year=year, initial=EntryRowForm.initial_for(actual)
+            )
         rows.append(row)
     return rows
 
@@ -132,17 +142,22 @@ def _to_answer(data, conflict: services.Conflict | None):
     return data
 
 
-CONTENT_LABELS = (_("実績値"), _("備考"), _("要因分析"), _("今後の方向性"))
+CONTENT_LABELS = (_("実績値"), _("備考"), _("要因分析"), _("今後の方向性"), _("データ時点"), _("速報・確定"))
+QUALITY_LABELS = dict(ActualValue.Quality.choices)
 
 
-def _shown_content(row) -> tuple[str, str, str, str]:
+def _shown_content(row) -> tuple[str, ...]:
     """A stored ActualValue's or a typed RowInput's content as the page writes it ("−" for empty)."""
     if row is None:
-        return (MISSING,) * 4
+        return (MISSING,) * 6
     next_step = NextStep(row.next_step).label if row.next_step in NextStep.values else row.next_step
+    data_period = getattr(row, "data_period", None)
+    quality = getattr(row, "quality", "") or ActualValue.Quality.FINAL
     return (
         format_decimal(row.value, triangle=triangle_negatives()),
         row.note or MISSING,
         row.cause_analysis or MISSING,
         str(next_step) or MISSING,
+        fiscal_year_label(data_period) if isinstance(data_period, int) else MISSING,
+        str(QUALITY_LABELS.get(quality, quality)),
     )

@@ -9,7 +9,7 @@ write runs, read under lock (lock_cycle), never against what a page showed.
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -26,12 +26,14 @@ from goals.models import Department, Strategy
 from kpis import versioning
 from kpis.cycle import checks, notify
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, ReturnNote, Submission
+from kpis.rules import publication
 from kpis.rules import stored as stored_results
 from lib import reasons
 from lib.numbers import format_decimal
 from lib.text import clean_text
 
 Status = ActualValue.Status
+Quality = ActualValue.Quality
 
 
 # --- States and their locks --------------------------------------------------------------------------
@@ -87,6 +89,9 @@ def check_seen(current, seen_state: str | None, what: str) -> None:
 # --- Yearly figures ----------------------------------------------------------------------------------
 
 KEEP, OVERWRITE = "keep", "overwrite"
+# A RowInput's データ時点 or 速報・確定 left as stored: callers that have no input for them (a row of an
+# old import file, a command) must not turn a provisional figure final by saving its value.
+AS_STORED = "as_stored"
 
 
 @dataclass(frozen=True)
@@ -106,9 +111,22 @@ class RowInput:
     shown: str | None = None  # None: not known (a caller without a page); every difference is a change
     choice: str = ""
     contested: str = ""
+    data_period: int | None | str = AS_STORED  # None: the indicator's usual データ時点
+    quality: str = AS_STORED
 
     def content(self) -> tuple:
-        return (self.value, self.note, self.cause_analysis, self.next_step)
+        return (self.value, self.note, self.cause_analysis, self.next_step, self.data_period, self.quality)
+
+    def over(self, stored: ActualValue | None) -> "RowInput":
+        """This row with the fields left AS_STORED filled in from the stored row (or a new row's defaults)."""
+        data_period, quality = (
+            (None, Quality.FINAL) if stored is None else (stored.data_period, stored.quality)
+        )
+        return replace(
+            self,
+            data_period=data_period if self.data_period == AS_STORED else self.data_period,
+            quality=quality if self.quality == AS_STORED else self.quality,
+        )
 
 
 @dataclass(frozen=True)
@@ -136,19 +154,53 @@ class SaveResult:
 
 def _content(actual: ActualValue | None) -> tuple:
     if actual is None:
-        return (None, "", "", "")
-    return (actual.value, actual.note, actual.cause_analysis, actual.next_step)
+        return (None, "", "", "", None, Quality.FINAL)
+    return (
+        actual.value,
+        actual.note,
+        actual.cause_analysis,
+        actual.next_step,
+        actual.data_period,
+        actual.quality,
+    )
 
 
 def _key(content: tuple) -> tuple:
     """What two contents are compared by: numbers by value (1.50 = 1.5), texts as the forms clean them."""
-    value, note, cause_analysis, next_step = content
+    value, note, cause_analysis, next_step, data_period, quality = content
     return (
         "" if value is None else format_decimal(value),
         clean_text(note).strip(),
         clean_text(cause_analysis).strip(),
         next_step or "",
+        "" if data_period is None else str(data_period),
+        quality or Quality.FINAL,
     )
+
+
+MAX_DATA_LAG = 10
+
+
+def data_period_error(fiscal_year: int, data_period: int | None) -> str | None:
+    """Why a figure reported for `fiscal_year` cannot measure `data_period`; None when it can.
+
+    A figure measures its own year or an earlier one (a statistic published late), at most MAX_DATA_LAG
+    years earlier: never a later one.
+    """
+    if data_period is None:
+        return None
+    if data_period > fiscal_year:
+        return _("データ時点（%(period)s年度）は、報告する年度（%(year)s年度）より後にはできません。") % {
+            "period": data_period,
+            "year": fiscal_year,
+        }
+    if fiscal_year - data_period > MAX_DATA_LAG:
+        return _("データ時点（%(period)s年度）が報告する年度（%(year)s年度）より%(lag)s年以上前です。") % {
+            "period": data_period,
+            "year": fiscal_year,
+            "lag": MAX_DATA_LAG + 1,
+        }
+    return None
 
 
 def _same(a: tuple, b: tuple) -> bool:
@@ -217,6 +269,7 @@ class _Writer:
             return Conflict(row, _stored_row(row.indicator, self.fiscal_year))
         stored.value, stored.note = row.value, row.note
         stored.cause_analysis, stored.next_step = row.cause_analysis, row.next_step
+        stored.data_period, stored.quality = row.data_period, row.quality
         stored.version = version + 1
         stored.entered_by, stored.entered_at = self.user, self.now
         if not self.keep_status:
@@ -232,6 +285,8 @@ class _Writer:
             note=row.note,
             cause_analysis=row.cause_analysis,
             next_step=row.next_step,
+            data_period=row.data_period,
+            quality=row.quality,
             status=Status.DRAFT,
             entered_by=self.user,
             entered_at=self.now,
@@ -305,9 +360,14 @@ def actual_save(
             indicator__in=[row.indicator for row in rows], fiscal_year=fiscal_year
         )
     }
+    for typed in rows:
+        error = data_period_error(fiscal_year, None if typed.data_period == AS_STORED else typed.data_period)
+        if error:
+            raise ValidationError(f"{typed.indicator.code}: {error}", code="data_period")
     saved, conflicts = [], []
-    for row in rows:
-        stored = stored_rows.get(row.indicator.pk)
+    for typed in rows:
+        stored = stored_rows.get(typed.indicator.pk)
+        row = typed.over(stored)
         decision = _decide(row, stored)
         if isinstance(decision, int):
             decision = writer.write(row, stored, decision)
@@ -363,7 +423,18 @@ def _set_status(actuals: Iterable[ActualValue], status: str, *, user, reason: st
 
 
 def missing_indicators(submission: Submission) -> list[Indicator]:
-    """The department's indicators without an actual value for the year, in plan order."""
+    """The department's indicators without an actual value for the year, in plan order; a figure whose
+    source has not published it yet (公表待ち, kpis.rules.publication) is not missing."""
+    return [i for i in _unentered(submission) if not publication.awaiting_publication(i)]
+
+
+def awaiting_indicators(submission: Submission) -> list[Indicator]:
+    """The department's indicators whose figure for the year is 公表待ち: not entered, the source not yet
+    published (kpis.rules.publication); a submission goes without them."""
+    return [i for i in _unentered(submission) if publication.awaiting_publication(i)]
+
+
+def _unentered(submission: Submission) -> list[Indicator]:
     entered = ActualValue.objects.filter(fiscal_year=submission.fiscal_year, value__isnull=False).values(
         "indicator_id"
     )

@@ -20,16 +20,29 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts import access
+from kpis.cycle import services
 from kpis.cycle.forms import EntryRowForm
 from kpis.importing.rows import DATA_FIELDS, HEADER_ALIASES, MAX_REPORTED_ERRORS, RawRow, RowError, blank
 from kpis.models import ActualValue, FiscalYear, Indicator, NextStep, Submission
-from lib.fiscal import parse_fiscal_year
+from lib.fiscal import fiscal_year_label, parse_fiscal_year
 from lib.numbers import MISSING, NumberFormatError, format_decimal, parse_decimal
 from lib.text import CONTROL_CHARACTERS, clean_text
 
 # The entry form's limits, so that a text too long to type there cannot be imported either.
 TEXT_LIMITS = {name: EntryRowForm.base_fields[name].max_length for name in ("note", "cause_analysis")}
 MAX_MESSAGE_TEXT = 200  # characters of a cell quoted in a message
+MAX_YEAR_TEXT = 30  # 「2021年度（令和3年度）」 and room to spare
+# What a new figure holds before the file's cells are applied: the model's defaults.
+NEW_RECORD = {name: ActualValue._meta.get_field(name).get_default() for name in DATA_FIELDS}
+QUALITY_TEXTS = {
+    "p": ActualValue.Quality.PROVISIONAL,
+    "r": ActualValue.Quality.REVISED,
+    **{value: value for value in ActualValue.Quality.values},
+    # The labels in Japanese whatever the page's language (the template's list offers these).
+    "速報": ActualValue.Quality.PROVISIONAL,
+    "確定": ActualValue.Quality.FINAL,
+    "改定": ActualValue.Quality.REVISED,
+}
 
 
 @dataclass
@@ -247,7 +260,7 @@ def _check_row(row: RawRow, rules: _Rules) -> _RowCheck:
         if blank(row.cells.get(name)):
             continue  # an empty cell leaves the stored field as it is
         try:
-            value = _field_value(name, row.cells[name], rules, check.indicator)
+            value = _field_value(name, row.cells[name], rules, check)
         except _Invalid as problem:
             check.error(name, str(problem))
             continue
@@ -292,16 +305,50 @@ def _fiscal_year(text: str | None, rules: _Rules) -> int:
     return year
 
 
-def _field_value(name: str, text: str, rules: _Rules, indicator: Indicator | None) -> object:
+def _field_value(name: str, text: str, rules: _Rules, check: _RowCheck) -> object:
     """The value to store for one non-empty data cell; None for a text that is empty once cleaned.
 
     A value may end with the indicator's unit ("120人"), as on the entry screen.
     """
+    indicator = check.indicator
     if name == "value":
         return _number(text, indicator.unit if indicator is not None else None)
     if name == "next_step":
         return _next_step(text, rules.next_steps)
+    if name == "data_period":
+        return _data_period(text, check.fiscal_year)
+    if name == "quality":
+        return _quality(text)
     return _text(name, text)
+
+
+def _data_period(text: str, fiscal_year: int | None) -> int:
+    """データ時点 as the entry form reads it (2021, 令和3年度): never after the row's year (services)."""
+    cleaned = clean_text(str(text)).strip()
+    if len(cleaned) > MAX_YEAR_TEXT:
+        raise _Invalid(_("年度として長すぎます（%(length)s文字）。") % {"length": len(cleaned)})
+    try:
+        period = parse_fiscal_year(cleaned)
+    except ValueError as problem:
+        raise _Invalid(str(problem)) from problem
+    if not 1989 <= period <= 2200:
+        raise _Invalid(_("1989年度（平成元年度）から2200年度までの年度を入力してください。"))
+    error = services.data_period_error(fiscal_year, period) if fiscal_year is not None else None
+    if error:
+        raise _Invalid(error)
+    return period
+
+
+def _quality(text: str) -> str:
+    """速報・確定 by its label (速報, 確定, 改定), the symbol tables print (p, r) or the stored value."""
+    key = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    quality = QUALITY_TEXTS.get(key)
+    if quality is None:
+        raise _Invalid(
+            _("速報・確定は 速報（p）／確定／改定（r） のいずれかです: %(text)s")
+            % {"text": shown(str(text).strip())}
+        )
+    return quality
 
 
 def _text(name: str, text: str) -> str | None:
@@ -385,10 +432,11 @@ def _stored(indicator: Indicator, fiscal_year: int) -> ActualValue | None:
 
 
 def _changed_fields(record: ActualValue | None, after: dict[str, object]) -> dict[str, tuple[object, object]]:
-    """field → (before, after) for the fields whose new value differs from the stored one."""
+    """field → (before, after) for the fields whose new value differs from the stored one (a new value's
+    fields start from the model's defaults)."""
     fields = {}
     for name, new in after.items():
-        old = getattr(record, name) if record is not None else (None if name == "value" else "")
+        old = getattr(record, name) if record is not None else NEW_RECORD[name]
         if old != new:
             fields[name] = (old, new)
     return fields
@@ -402,5 +450,9 @@ def describe(name: str, value) -> str:
         return format_decimal(value)
     if name == "next_step" and value in NextStep.values:
         return str(NextStep(value).label)
+    if name == "quality" and value in ActualValue.Quality.values:
+        return str(ActualValue.Quality(value).label)
+    if name == "data_period" and isinstance(value, int):
+        return fiscal_year_label(value)
     text = str(value).replace("\n", " ")
     return text if len(text) <= 40 else text[:39] + "…"

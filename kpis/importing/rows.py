@@ -15,10 +15,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "note": ("note", "備考"),
     "cause_analysis": ("cause_analysis", "要因分析"),
     "next_step": ("next_step", "今後の方向性"),
+    # Optional: files made before these columns existed import as they did.
+    "data_period": ("data_period", "データ時点"),
+    "quality": ("quality", "速報・確定"),
 }
 REQUIRED_FIELDS = ("code", "fiscal_year", "value")
 # The fields an import may change, in the order changes are shown.
-DATA_FIELDS = ("value", "note", "cause_analysis", "next_step")
+DATA_FIELDS = ("value", "note", "cause_analysis", "next_step", "data_period", "quality")
 # The preview and the command list this many row errors, then say how many more there are.
 MAX_REPORTED_ERRORS = 100
 

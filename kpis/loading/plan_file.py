@@ -33,7 +33,7 @@ from kpis.models import ExpectedValue, FiscalYear, GradeBand, Indicator, Kind, P
 from kpis.rules import stored as stored_results
 from kpis.rules.achievement import Aggregation, Direction
 from kpis.rules.scale import DEFAULT_GRADES
-from lib.fiscal import fiscal_year_of
+from lib.fiscal import fiscal_year_of, parse_month
 from lib.numbers import MISSING, format_decimal
 
 FORMAT = "ami-strategy-plan/1"
@@ -98,6 +98,24 @@ def _decimal(obj: dict, key: str, where: str) -> Decimal | None:
     if not value.is_finite():
         raise PlanFormatError(f"{where}: '{key}' が数値ではありません: {obj[key]!r}")
     return value
+
+
+def _calendar(k: dict, code: str) -> dict:
+    """The source's publication calendar, where the plan states it: `data_lag` (years the figures trail the
+    year they are reported for), `latest_publication` and `next_publication` (months, 「2027-03」)."""
+    calendar = {}
+    lag = k.get("data_lag")
+    if lag is not None:
+        if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 10:
+            raise PlanFormatError(f"{code}: 'data_lag' は0から10の整数です: {lag!r}")
+        calendar["data_lag"] = lag
+    for key in ("latest_publication", "next_publication"):
+        if k.get(key) not in (None, ""):
+            try:
+                calendar[key] = parse_month(k[key])
+            except ValueError as error:
+                raise PlanFormatError(f"{code}: '{key}': {error}") from None
+    return calendar
 
 
 def _grade_bands(data: dict) -> list[tuple[str, dict]]:
@@ -401,6 +419,7 @@ class _Loader:
                 "department": self.department(k.get("department"), code),
                 "decimal_places": k.get("decimal_places"),
                 "continues": self.earlier_indicator(k.get("continues"), strategy, code),
+                **_calendar(k, code),
             },
         )
         self.indicators[code] = indicator

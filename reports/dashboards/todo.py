@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from accounts import access
 from goals.models import Department, Strategy
 from kpis.cycle.views.common import entry_url, submit_url
-from kpis.models import INDICATOR_ORDER, ActualValue, FiscalYear, ReturnNote, Submission
+from kpis.models import INDICATOR_ORDER, ActualValue, FiscalYear, Indicator, ReturnNote, Submission
+from kpis.rules.publication import awaiting_figures, awaiting_q
 from lib.fiscal import date_label, deadline_label, fiscal_year_label
 from reviews.models import Meeting, Opinion
 
@@ -69,7 +70,15 @@ def _staff(user, strategy: Strategy) -> list[Item]:
             strategy=strategy, department__in=departments, fiscal_year__in=[y.year for y in years]
         )
     }
-    totals, entered = _figure_counts(strategy, departments, [y.year for y in years])
+    totals, entered, awaiting = _figure_counts(strategy, departments, [y.year for y in years])
+    # Which figures are 公表待ち, asked only when some indicator awaits a publication.
+    waiting = (
+        awaiting_figures(
+            Indicator.objects.filter(strategy=strategy, department__in=departments), [y.year for y in years]
+        )
+        if any(awaiting.values())
+        else {}
+    )
     questioned = _questioned_codes(submissions.values())
     items = []
     for year in years:
@@ -81,7 +90,15 @@ def _staff(user, strategy: Strategy) -> list[Item]:
             if state == Sub.RETURNED:
                 items.append(_returned_item(year, department, submission, questioned[submission.pk]))
                 continue
-            items.append(_staff_item(year, department, totals[department.pk], entered))
+            items.append(
+                _staff_item(
+                    year,
+                    department,
+                    totals[department.pk],
+                    entered,
+                    waiting.get((department.pk, year.year), []),
+                )
+            )
     return items
 
 
@@ -117,36 +134,55 @@ def _returned_item(year, department, submission, codes: list[str]) -> Item:
     )
 
 
-def _staff_item(year, department, total: int, entered: Counter) -> Item:
+def _staff_item(year, department, total: int, entered: Counter, waiting: list) -> Item:
+    """`waiting`: [(indicator, state)] not entered whose source has not published yet (公表待ち): not asked for."""
     label = fiscal_year_label(year.year)
     done = entered[department.pk, year.year]
-    if done >= total:
+    detail = " ".join(filter(None, [_awaiting_note(waiting), _deadline(year)]))
+    if done + len(waiting) >= total:
         return Item(
             _("%(year)s %(department)s：すべて入力済みです。提出してください。")
             % {"year": label, "department": department.name},
             submit_url(year.year, department),
-            detail=_deadline(year),
+            detail=detail,
             urgent=_overdue(year),
         )
     return Item(
         _("%(year)s %(department)s：実績値の入力（%(done)s / %(total)s 件入力済み、残り%(left)s件）")
-        % {"year": label, "department": department.name, "done": done, "total": total, "left": total - done},
+        % {
+            "year": label,
+            "department": department.name,
+            "done": done,
+            "total": total,
+            "left": total - done - len(waiting),
+        },
         entry_url(year.year, department),
-        detail=_deadline(year),
+        detail=detail,
         urgent=_overdue(year),
     )
 
 
-def _figure_counts(strategy, departments, years) -> tuple[Counter, Counter]:
-    """Indicators per department, and figures entered per (department, year): two queries."""
-    totals = Counter(
-        {
-            row["pk"]: row["n"]
-            for row in Department.objects.filter(pk__in=[d.pk for d in departments])
-            .annotate(n=Count("indicators", filter=Q(indicators__strategy=strategy)))
-            .values("pk", "n")
-        }
-    )
+def _awaiting_note(waiting: list) -> str:
+    """「G1-KGI1 公表待ち（次回公表: 2027年3月）。」 for each figure its source has not published yet."""
+    if not waiting:
+        return ""
+    listed = "、".join(f"{indicator.code} {state}" for indicator, state in waiting)
+    return _("%(figures)s。公表後に入力してください（提出には不要です）。") % {"figures": listed}
+
+
+def _figure_counts(strategy, departments, years) -> tuple[Counter, Counter, Counter]:
+    """Indicators per department, figures entered per (department, year), and how many of a department's
+    indicators await their source's next publication (kpis.rules.publication): two queries."""
+    totals, awaiting = Counter(), Counter()
+    for row in (
+        Department.objects.filter(pk__in=[d.pk for d in departments])
+        .annotate(
+            n=Count("indicators", filter=Q(indicators__strategy=strategy)),
+            waiting=Count("indicators", filter=Q(indicators__strategy=strategy) & awaiting_q("indicators__")),
+        )
+        .values("pk", "n", "waiting")
+    ):
+        totals[row["pk"]], awaiting[row["pk"]] = row["n"], row["waiting"]
     entered = Counter()
     for row in (
         ActualValue.objects.filter(
@@ -159,7 +195,7 @@ def _figure_counts(strategy, departments, years) -> tuple[Counter, Counter]:
         .annotate(n=Count("pk"))
     ):
         entered[row["indicator__department"], row["fiscal_year"]] = row["n"]
-    return totals, entered
+    return totals, entered, awaiting
 
 
 def _planning(strategy: Strategy) -> list[Item]:

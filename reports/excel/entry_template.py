@@ -1,6 +1,6 @@
 """A department's entry template (実績入力シート): its indicators for one fiscal year, to fill in and import.
 
-The reference columns are protected; the input columns (実績値, 備考, 要因分析, 今後の方向性) are unlocked
+The reference columns are protected; the input columns (実績値, 備考, 要因分析, 今後の方向性, データ時点, 速報・確定) are unlocked
 and validated in the sheet. The headers are those kpis.importing.rows.HEADER_ALIASES accepts, so the filled
 file imports back as it is (columns it does not know, such as 指標名 or 基準値, are ignored).
 """
@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from goals.models import Department, Strategy
-from kpis.models import Indicator, NextStep
+from kpis.models import ActualValue, Indicator, NextStep
 from kpis.rules.evaluation import evaluate_all, scale_for
 from lib.cells import (
     BOLD,
@@ -31,7 +31,7 @@ from lib.cells import (
     put_number,
     put_text,
 )
-from lib.fiscal import fiscal_year_label
+from lib.fiscal import fiscal_year_label, wareki
 from lib.numbers import MAX_INTEGER_DIGITS
 
 INPUT_FILL = PatternFill(fill_type="solid", fgColor="FFF8D6")
@@ -49,7 +49,16 @@ REFERENCE_COLUMNS = (
     ("前年度実績", 12),
     ("年度", 8),
 )
-INPUT_COLUMNS = (("実績値", 14), ("備考", 30), ("要因分析", 40), ("今後の方向性", 14))
+INPUT_COLUMNS = (
+    ("実績値", 14),
+    ("備考", 30),
+    ("要因分析", 40),
+    ("今後の方向性", 14),
+    ("データ時点", 12),
+    ("速報・確定", 10),
+)
+# The import reads these (kpis.importing.prepare.QUALITY_TEXTS); the sheet offers them as a list.
+QUALITY_CHOICES = ("速報", "確定", "改定")
 STATUS_COLUMN = ("状態", 10)
 SHEET_TITLE = "実績入力"
 
@@ -117,6 +126,7 @@ def build_entry_template(strategy: Strategy, fiscal_year: int, department: Depar
             record.note if record else "",
             record.cause_analysis if record else "",
             NextStep(record.next_step).label if record and record.next_step else "",
+            *_late_figure_texts(record),
         )
         for offset, text in enumerate(texts, start=1):
             cell = put_text(ws, row, first_input + offset, text, border=BORDER, fill=INPUT_FILL)
@@ -142,6 +152,16 @@ def build_entry_template(strategy: Strategy, fiscal_year: int, department: Depar
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _late_figure_texts(record: ActualValue | None) -> tuple[str, str]:
+    """データ時点 as entered (blank: the indicator's usual one) and 速報・確定 of a stored figure, in Japanese
+    as the import reads them; blank for a year without a figure."""
+    if record is None or record.value is None:
+        return "", ""
+    period = wareki(record.data_period) if record.data_period is not None else ""
+    labels = dict(zip(ActualValue.Quality.values, ("確定", "速報", "改定"), strict=True))
+    return period, labels[record.quality]
 
 
 def add_validations(ws, first_input: int, last_row: int):
@@ -171,7 +191,18 @@ def add_validations(ws, first_input: int, last_row: int):
         error=_("一覧から選んでください。"),
     )
     steps.add(f"{step_column}2:{step_column}{last_row}")
+    quality_column = get_column_letter(first_input + 5)
+    quality = DataValidation(
+        type="list",
+        formula1='"' + ",".join(QUALITY_CHOICES) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=_("速報・確定"),
+        error=_("一覧から選んでください。"),
+    )
+    quality.add(f"{quality_column}2:{quality_column}{last_row}")
     ws.add_data_validation(number)
+    ws.add_data_validation(quality)
     ws.add_data_validation(steps)
 
 
@@ -188,6 +219,13 @@ def write_instructions(ws, strategy: Strategy, fiscal_year: int, department: Dep
             None,
         ),
         (_("・数式は使えません。計算した結果の値を入力してください。"), None),
+        (
+            _(
+                "・データ時点は値が測る年度です（例: 令和3年度）。空欄なら指標の既定の年度です。"
+                "速報・確定は一覧（速報／確定／改定）から選びます。速報値は p、改定値は r の記号で表示されます。"
+            ),
+            None,
+        ),
         (
             _("・今後の方向性は一覧（%(steps)s）から選びます。")
             % {"steps": "／".join(map(str, NextStep.labels))},

@@ -21,6 +21,8 @@ FIELD_LABELS = {
     "note": gettext_lazy("備考"),
     "cause_analysis": gettext_lazy("要因分析"),
     "next_step": gettext_lazy("今後の方向性"),
+    "data_period": gettext_lazy("データ時点"),
+    "quality": gettext_lazy("速報・確定"),
 }
 
 

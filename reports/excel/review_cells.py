@@ -1,6 +1,7 @@
 """Cells that both sheets of the review workbook write: a grade on its band's colours (from the plan's
 scale, kpis.rules.scale), an achievement rate, a fiscal year (or 「−」), and a figure not yet approved."""
 
+from django.utils.translation import gettext as _
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -8,7 +9,7 @@ from kpis.models import ActualValue
 from kpis.rules.evaluation import Evaluation
 from kpis.rules.scale import Scale
 from lib.cells import BORDER, put_band
-from lib.fiscal import fiscal_year_label
+from lib.fiscal import fiscal_year_label, wareki
 from lib.numbers import MISSING
 
 RATE_FORMAT = "#,##0.0"
@@ -31,3 +32,14 @@ def value_font(evaluation: Evaluation, year: int) -> Font | None:
     if record is None or record.value is None or record.status == ActualValue.Status.APPROVED:
         return None
     return UNAPPROVED_FONT
+
+
+def figure_marks(record: ActualValue) -> str:
+    """What the 状態 cell adds after a figure's status, as statistical tables mark it: its データ時点 when it
+    measures another year than it is reported for, and 速報 p / 改定 r; "" for a final figure of its year."""
+    parts = []
+    if record.measured_year != record.fiscal_year:
+        parts.append(_("%(period)sデータ") % {"period": wareki(record.measured_year)})
+    if record.quality_symbol:
+        parts.append(f"{record.get_quality_display()} {record.quality_symbol}")
+    return "".join(_("（%(mark)s）") % {"mark": part} for part in parts)

@@ -3,9 +3,11 @@ the goals, measures, policies and placements, every indicator's evaluation (from
 and the council's opinions with their responses.
 """
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from goals.models import Goal, Measure, Policy, Strategy
@@ -13,9 +15,11 @@ from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for, values_in_force
 from kpis.rules.outlook import ShownForecast, shown_forecast
+from kpis.rules.publication import missing_state
 from kpis.rules.scale import Scale
 from lib.fiscal import fiscal_year_label, short_date_label
 from lib.numbers import MISSING
+from reports.excel.review_cells import figure_marks
 from reviews.queries import opinions_by_goal, opinions_by_indicator
 
 
@@ -70,6 +74,8 @@ class ReviewData:
     opinions: dict[int, tuple[str, str]] = field(default_factory=dict)
     goal_opinions: dict[int | None, tuple[str, str]] = field(default_factory=dict)
     triangle: bool = False  # negatives written 「△3」 (the strategy's setting, Japanese only)
+    # The day the workbook is made: a figure is 公表待ち until its source's next publication month is over.
+    today: datetime.date = field(default_factory=timezone.localdate)
 
     def kgis(self, goal: Goal) -> list[Evaluation]:
         return [
@@ -96,11 +102,12 @@ class ReviewData:
         ]
 
     def status_text(self, evaluation: Evaluation, year: int) -> str:
-        """The 状態 of a year's figure: 入力中, 提出済, 承認済, or 未入力 when there is none."""
+        """The 状態 of a year's figure: 入力中, 提出済, 承認済 (with its データ時点 and 速報 p / 改定 r where they
+        are worth saying), or, when there is none, 公表待ち（次回公表: 2027年3月） or 未入力."""
         record = evaluation.record(year)
         if record is None or record.value is None:
-            return _("未入力")
-        return record.get_status_display()
+            return str(missing_state(evaluation.indicator, self.today))
+        return record.get_status_display() + figure_marks(record)
 
     def target(self, indicator: Indicator) -> tuple:
         """(target value, target year, its year's text) in force in the year under review: a mid-term

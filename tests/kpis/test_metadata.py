@@ -223,6 +223,8 @@ def test_an_admin_edit_of_a_value_keeps_the_user_and_a_reason(client, users):
             "note": "管理画面で修正",
             "cause_analysis": "",
             "next_step": "",
+            "data_period": "",
+            "quality": "final",
             "status": "draft",
             "entered_by": "",
             "entered_at_0": "",

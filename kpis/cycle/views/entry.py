@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +17,8 @@ from kpis.cycle import checks, services
 from kpis.cycle.forms import seen_state
 from kpis.cycle.rows import Row, attach_return_notes, figure_rows
 from kpis.cycle.views.common import entry_url, fiscal_year_or_404, submit_url
-from kpis.models import Submission
+from kpis.models import FiscalYear, Indicator, Submission
+from kpis.rules.publication import awaiting_figures, awaiting_q, missing_state
 
 TEMPLATE = "kpis/entry.html"
 
@@ -25,14 +27,33 @@ TEMPLATE = "kpis/entry.html"
 @require_GET
 def entry_index(request: HttpRequest) -> HttpResponse:
     strategy = current_strategy_or_404(request)
-    departments = list(access.entry_departments(request.user, strategy))
+    # Whether a department has an indicator 公表待ち, in the same query: the figures are looked up only then.
+    awaits = Exists(
+        Indicator.objects.filter(strategy=strategy, department=OuterRef("pk")).filter(awaiting_q())
+    )
+    departments = list(access.entry_departments(request.user, strategy).annotate(awaits=awaits))
     years = services.fiscal_years_of(strategy)
     states = {
         (s.department_id, s.fiscal_year): s
         for s in Submission.objects.filter(strategy=strategy, department__in=departments)
     }
+    started = [year.year for year in years if year.state != FiscalYear.State.NOT_OPEN]
+    waiting_departments = [d for d in departments if d.awaits]
+    awaiting = (
+        awaiting_figures(
+            Indicator.objects.of_strategy(strategy).filter(department__in=waiting_departments), started
+        )
+        if waiting_departments
+        else {}
+    )
     table = [
-        (department, [(year, states.get((department.pk, year.year))) for year in years])
+        (
+            department,
+            [
+                (year, states.get((department.pk, year.year)), awaiting.get((department.pk, year.year), []))
+                for year in years
+            ],
+        )
         for department in departments
     ]
     return render(request, "kpis/entry_index.html", {"years": years, "table": table})
@@ -235,11 +256,13 @@ def entry_submit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         )
     warned = checks.warned_indicators(strategy, fiscal_year, department)
     missing = services.missing_indicators(submission)
+    awaiting = [(i, missing_state(i)) for i in services.awaiting_indicators(submission)]
     context = {
         "fiscal_year": year,
         "department": department,
         "submission": submission,
         "missing": missing,
+        "awaiting": awaiting,
         "warned": warned,
         "unexplained": [indicator for indicator, _texts, explained in warned if not explained],
         "can_submit": access.can_submit(request.user, year, submission),

@@ -1,0 +1,57 @@
+"""Template tags for figures that arrive late: {% load late_figures %}.
+
+`missing_state`: 「公表待ち（次回公表: 2027年3月）」 or 「未入力」 for a year without a figure (kpis.rules.publication);
+`quality_mark`: the symbol statistical tables print beside a provisional (p) or revised (r) figure;
+`data_period`: 「令和3年度データ」 under a figure that measures an earlier year than it is reported for.
+"""
+
+from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from kpis.rules.publication import MissingFigure
+from kpis.rules.publication import missing_state as state_of
+from lib.fiscal import month_label, wareki
+
+register = template.Library()
+
+
+@register.simple_tag
+def missing_state(indicator) -> MissingFigure:
+    """The state of the indicator's missing figure; use as {% missing_state indicator as state %}."""
+    return state_of(indicator)
+
+
+@register.simple_tag
+def quality_mark(record) -> str:
+    """<sup>p</sup> beside a provisional figure, <sup>r</sup> beside a revised one; "" otherwise."""
+    if record is None or getattr(record, "value", None) is None or not record.quality_symbol:
+        return ""
+    return format_html(
+        '<sup class="quality-mark" title="{}">{}</sup>', record.get_quality_display(), record.quality_symbol
+    )
+
+
+@register.simple_tag
+def data_period(record) -> str:
+    """「令和3年度データ」 when the figure measures another year than the one it is reported for; else ""."""
+    if record is None or getattr(record, "value", None) is None:
+        return ""
+    measured = record.measured_year
+    if measured == record.fiscal_year:
+        return ""
+    return format_html(
+        '<br><small class="data-period">{}</small>', _("%(period)sデータ") % {"period": wareki(measured)}
+    )
+
+
+@register.filter
+def month(day) -> str:
+    """A publication month: 2027年3月 (March 2027)."""
+    return month_label(day) if day else "−"
+
+
+@register.filter
+def data_period_of(fiscal_year, indicator) -> str:
+    """令和3年度: the period the indicator's figure for `fiscal_year` measures."""
+    return wareki(indicator.data_period_of(int(fiscal_year)))
