@@ -357,18 +357,20 @@ def department_rows(evaluations: list[Evaluation], years) -> list[dict]:
 
 
 def entry_counts(
-    evaluations: list[Evaluation], years, submissions: dict[int, Submission], states: list
+    counts: dict[tuple[int, str], int],
+    indicator_count: int,
+    years,
+    submissions: dict[int, Submission],
+    states,
 ) -> list[dict]:
-    """How many of the department's indicators have a figure in each state, per year."""
+    """How many of the department's indicators have a figure in each state, per year, from
+    queries.department_entry_counts (by (year, status)); the rest of its indicators are 未入力."""
     return [
         {
             "year": y,
             "submission": submissions.get(y),
-            "counts": [
-                (state, sum(1 for e in evaluations if (r := e.record(y)) and r.status == state))
-                for state in states
-            ],
-            "missing": sum(1 for e in evaluations if e.record(y) is None),
+            "counts": [(state, counts.get((y, state), 0)) for state in states],
+            "missing": indicator_count - sum(n for (year, _state), n in counts.items() if year == y),
         }
         for y in years
     ]

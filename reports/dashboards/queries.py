@@ -7,7 +7,7 @@ of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
@@ -77,8 +77,19 @@ def indicator_opinions(indicator: Indicator) -> list[Opinion]:
 
 
 def department_indicators(strategy: Strategy, department: Department):
-    """The indicators a department reports, with their figures, in plan order."""
-    return Indicator.objects.of_strategy(strategy).filter(department=department).with_figures()
+    """The indicators a department reports, in plan order (fetch a page's figures with `with_figures()`)."""
+    return Indicator.objects.of_strategy(strategy).filter(department=department)
+
+
+def department_entry_counts(strategy: Strategy, department: Department) -> dict[tuple[int, str], int]:
+    """How many of the department's indicators have a figure in each status, by (year, status)."""
+    rows = (
+        ActualValue.objects.filter(indicator__strategy=strategy, indicator__department=department)
+        .order_by()
+        .values_list("fiscal_year", "status")
+        .annotate(count=Count("pk"))
+    )
+    return {(year, status): count for year, status, count in rows}
 
 
 def department_submissions(strategy: Strategy, department: Department) -> dict[int, Submission]:

@@ -7,7 +7,7 @@ status; anonymous visitors (when settings.PUBLIC_DASHBOARDS is on) see approved 
 notes, cause analyses or history.
 """
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -192,21 +192,30 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     years = strategy.plan_years
-    evaluations = presenters.evaluated(
-        queries.department_indicators(strategy, department), years, scale, internal
+    indicators = queries.department_indicators(strategy, department)
+    # Only the page's indicators are read with their figures; the counts per year and status are counted
+    # by the database.
+    pager = presenters.pager(list(indicators.values_list("pk", flat=True)), PER_PAGE, request.GET)
+    shown = presenters.evaluated(
+        indicators.filter(pk__in=list(pager.page)).with_figures(), years, scale, internal
     )
-    submissions = queries.department_submissions(strategy, department) if internal else {}
-    rows = presenters.department_rows(evaluations, years)
     states = list(ActualValue.Status)
+    entry_counts = []
+    if internal:
+        counts = queries.department_entry_counts(strategy, department)
+        submissions = queries.department_submissions(strategy, department)
+        entry_counts = presenters.entry_counts(counts, pager.total, years, submissions, states)
     context = {
         "strategy": strategy,
         "department": department,
         "internal": internal,
         "scale": scale,
         "years": years,
-        "page": Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
-        "row_count": len(rows),
-        "entry_counts": presenters.entry_counts(evaluations, years, submissions, states),
+        # The page's rows, numbered as the page of ids they were read for.
+        "page": Page(presenters.department_rows(shown, years), pager.page.number, pager.page.paginator),
+        "pager": pager,
+        "row_count": pager.total,
+        "entry_counts": entry_counts,
         "states": states,
         "departments": Department.objects.all(),
     }
