@@ -813,6 +813,11 @@ def drop_database(old_name, tmpdir):
 # --- the page table ----------------------------------------------------------------------------------
 
 
+def _matches(only: str, label: str) -> bool:
+    """--only: `=/` names exactly the page labelled "/"; anything else is a substring of the label."""
+    return label == only[1:] if only.startswith("=") else only in label
+
+
 def run_table(args) -> int:
     import bench_urls
     from django.db import connection
@@ -834,7 +839,7 @@ def run_table(args) -> int:
             client.force_login(plan.planning)
             targets = required_targets(plan)
             if args.only:
-                targets = [t for t in targets if any(o in t.label for o in args.only)]
+                targets = [t for t in targets if any(_matches(o, t.label) for o in args.only)]
             results = []
             for target in targets:
                 result = measure(client, target, args.runs)
@@ -960,7 +965,11 @@ def main(argv=None) -> int:
     parser.add_argument("--copies", type=int, default=100, help="plan size as a multiple of the real one")
     parser.add_argument("--years", type=int, default=10, help="fiscal years (from FY2025; default 10)")
     parser.add_argument("--departments", type=int, default=12)
-    parser.add_argument("--only", nargs="*", help="measure only the named pages (substring of the label)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="measure only the named pages (substring of the label; =LABEL: exactly that label, e.g. =/)",
+    )
     parser.add_argument("--load", action="store_true", help="the load run instead (scripts/load_run.sh)")
     parser.add_argument("--duration", type=int, default=60, help="load run: seconds (default 60)")
     parser.add_argument("--clients", type=int, default=50, help="load run: concurrent clients (default 50)")

@@ -6,16 +6,25 @@ written as strings holding the exact value (see docs/api.md), never as floats.
 
 import datetime
 import json
+import textwrap
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from goals.models import Strategy
-from kpis.models import Indicator, Placement
-from kpis.rules.achievement import NOT_EVALUABLE
-from kpis.rules.evaluation import Evaluation, evaluate_all, scale_for
+from kpis.models import INDICATOR_ORDER, ActualValue, Indicator, Placement, StoredResult
+from kpis.rules.achievement import NOT_EVALUABLE, YearResult
+from kpis.rules.evaluation import Evaluation, evaluate_indicator, scale_for
 from kpis.rules.publication import figure_state
+
+# Rows read from the database per round trip while streaming (a server-side cursor on PostgreSQL).
+CHUNK = 2000
+# A stored result's fields in kpis.rules.achievement.YearResult's order, after its fiscal year.
+RESULT_FIELDS = ("expected", "actual", "compared", "rate", "grade", "progress")
 
 # The CSV's columns, in order. Fixed (not translated) so that files read back the same everywhere;
 # 指標コード, 年度 and 実績値 are the headers import_actuals reads, so an export can be edited and imported.
@@ -63,29 +72,106 @@ def fixed_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def indicators_for_export(strategy: Strategy):
-    """The strategy's indicators with everything the export shows, in a fixed number of queries."""
-    placements = Placement.objects.select_related("policy").order_by(
-        "policy__measure__goal__number", "policy__measure__number", "policy__number", "order"
-    )
-    return (
-        Indicator.objects.of_strategy(strategy)
-        .with_figures()
-        .prefetch_related(Prefetch("placements", queryset=placements))
-    )
+class Placed(NamedTuple):
+    """Where the plan shows an indicator: the policy's code, and whether it is shown again there (【再掲】)."""
+
+    policy_code: str
+    is_repost: bool
 
 
-def _indicator(evaluation: Evaluation, years: list[int], today: datetime.date) -> dict:
+class Record(NamedTuple):
+    """What the export shows of a figure besides its results: its status, the period it measures and how
+    final it is (and its value, which says whether it is entered at all)."""
+
+    status: str
+    value: Decimal | None
+    measured_year: int | None
+    quality: str
+
+
+def _in_plan_order(queryset, prefix: str = "", *then: str):
+    """Rows in their indicator's plan order, its id breaking ties (every stream below agrees on the order),
+    then by `then`. `prefix`: the path to the indicator ("indicator__"), none for indicators."""
+    return queryset.order_by(*(prefix + f for f in INDICATOR_ORDER), prefix + "id" if prefix else "pk", *then)
+
+
+def _by_indicator(rows: Iterator[tuple], position: dict[int, int]) -> Iterator[tuple[int, list[tuple]]]:
+    """(position of the indicator, its rows) from rows in plan order whose first value is the indicator's id;
+    rows of an indicator written after the list of ids was read (position unknown) are left out."""
+    for indicator_id, group in groupby(rows, key=itemgetter(0)):
+        if indicator_id in position:
+            yield position[indicator_id], list(group)
+
+
+def _take(groups: Iterator[tuple[int, list[tuple]]], pending: list, at: int) -> list[tuple]:
+    """The rows of the indicator at position `at` from a stream of groups; `pending` holds the group read
+    ahead (a one-item list, [None] at first)."""
+    while pending[0] is None or pending[0][0] < at:
+        pending[0] = next(groups, (float("inf"), []))
+    return pending[0][1] if pending[0][0] == at else []
+
+
+def _evaluations(
+    strategy: Strategy, approved_only: bool, years: list[int]
+) -> Iterator[tuple[Evaluation, list]]:
+    """Every indicator of the strategy with its results in `years` and where the plan shows it, read in a
+    fixed number of queries whatever the plan's size, each as a stream (`.iterator()`): memory does not grow
+    with the plan. The streams are in the same (plan) order and merged here; results come as stored
+    (kpis.StoredResult) and as plain values, not one model object per figure."""
+    indicators = Indicator.objects.filter(strategy=strategy)
+    position = {pk: n for n, pk in enumerate(_in_plan_order(indicators).values_list("pk", flat=True))}
+    of_plan = {"indicator__strategy": strategy}
+    audience = StoredResult.Audience.PUBLIC if approved_only else StoredResult.Audience.INTERNAL
+    results = _in_plan_order(
+        StoredResult.objects.filter(**of_plan, audience=audience, fiscal_year__in=years), "indicator__"
+    ).values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
+    actuals = ActualValue.objects.filter(**of_plan, fiscal_year__in=years)
+    if approved_only:
+        actuals = actuals.filter(status=ActualValue.Status.APPROVED)
+    statuses = _in_plan_order(actuals, "indicator__").values_list(
+        "indicator_id", "fiscal_year", "status", "value", "measured_year", "quality"
+    )
+    placements = _in_plan_order(
+        Placement.objects.filter(**of_plan),
+        "indicator__",
+        "policy__measure__goal__number",
+        "policy__measure__number",
+        "policy__number",
+        "order",
+    ).values_list("indicator_id", "policy__code", "is_repost")
+    streams = [_by_indicator(q.iterator(chunk_size=CHUNK), position) for q in (results, statuses, placements)]
+    pending = [[None] for _stream in streams]
+    rows = _in_plan_order(indicators.select_related("strategy", "goal", "measure", "department"))
+    for indicator in rows.iterator(chunk_size=CHUNK):
+        if indicator.pk not in position:
+            continue  # written after the list of ids was read
+        at = position[indicator.pk]
+        stored, entered, placed = (_take(s, p, at) for s, p in zip(streams, pending, strict=True))
+        evaluation = _evaluation(indicator, stored, entered, years, approved_only)
+        yield evaluation, [Placed(code, repost) for _id, code, repost in placed]
+
+
+def _evaluation(indicator: Indicator, stored: list, entered: list, years: list[int], approved_only: bool):
+    results = {row[1]: YearResult(row[1], *row[2:]) for row in stored}
+    if any(year not in results for year in years):
+        # Not stored (a bug, or a database not yet brought up to date): evaluation computes it, and logs.
+        (fetched,) = Indicator.objects.filter(pk=indicator.pk).with_figures()
+        return evaluate_indicator(fetched, years, scale_for(indicator.strategy), approved_only)
+    return Evaluation(indicator, results, {row[1]: Record(*row[2:]) for row in entered})
+
+
+def _indicator(
+    evaluation: Evaluation, placements: list[Placed], years: list[int], today: datetime.date
+) -> dict:
     indicator = evaluation.indicator
-    placements = list(indicator.placements.all())
     department = indicator.department
     return {
         "code": indicator.code,
         "kind": indicator.kind,
         "goal_code": indicator.goal.code,
         "measure_code": indicator.measure.code if indicator.measure else None,
-        "policy_codes": [p.policy.code for p in placements],
-        "repost_policy_codes": [p.policy.code for p in placements if p.is_repost],
+        "policy_codes": [p.policy_code for p in placements],
+        "repost_policy_codes": [p.policy_code for p in placements if p.is_repost],
         "name": indicator.name,
         "unit": indicator.unit,
         "direction": indicator.direction,
@@ -129,16 +215,8 @@ def _year(evaluation: Evaluation, year: int, today: datetime.date) -> dict:
     }
 
 
-def indicators_document(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None) -> dict:
-    """The whole export: the strategy, when it was made, and every indicator with its plan years.
-
-    approved_only: unapproved figures are left out, as if not yet reported (what the public sees).
-    """
-    years = [fiscal_year] if fiscal_year is not None else strategy.plan_years
-    today = timezone.localdate()
-    evaluations = evaluate_all(
-        indicators_for_export(strategy), strategy, approved_only=approved_only, scale=scale_for(strategy)
-    )
+def document_head(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None) -> dict:
+    """The export without its indicators: the strategy, when it was made, which year and which figures."""
     return {
         "strategy": {
             "code": strategy.code,
@@ -151,8 +229,36 @@ def indicators_document(strategy: Strategy, *, approved_only: bool, fiscal_year:
         "generated_at": timezone.localtime().replace(microsecond=0).isoformat(),
         "fiscal_year": fiscal_year,
         "approved_only": approved_only,
-        "indicators": [_indicator(evaluation, years, today) for evaluation in evaluations],
     }
+
+
+def indicator_items(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None):
+    """The export's indicators one by one, in plan order, each with its plan years (or `fiscal_year`).
+
+    approved_only: unapproved figures are left out, as if not yet reported (what the public sees).
+    """
+    years = [fiscal_year] if fiscal_year is not None else strategy.plan_years
+    today = timezone.localdate()
+    for evaluation, placements in _evaluations(strategy, approved_only, years):
+        yield _indicator(evaluation, placements, years, today)
+
+
+def indicators_document(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None) -> dict:
+    """The whole export in memory (the export_indicators command): `document_head` and every indicator."""
+    head = document_head(strategy, approved_only=approved_only, fiscal_year=fiscal_year)
+    items = indicator_items(strategy, approved_only=approved_only, fiscal_year=fiscal_year)
+    return {**head, "indicators": list(items)}
+
+
+def json_chunks(head: dict, items: Iterable[dict]) -> Iterator[str]:
+    """The document as `json_text` writes it, written piece by piece as the items come: the same text."""
+    # `"indicators": []` is the document's last key: its text up to the list, then the list item by item.
+    yield json.dumps({**head, "indicators": []}, ensure_ascii=False, indent=2).removesuffix("[]\n}")
+    separator = "[\n"
+    for item in items:
+        yield separator + textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), " " * 4)
+        separator = ",\n"
+    yield "[]\n}\n" if separator == "[\n" else "\n  ]\n}\n"
 
 
 def json_text(document: dict) -> str:
@@ -164,9 +270,13 @@ def csv_header() -> list[str]:
 
 
 def csv_rows(document: dict):
+    return csv_item_rows(document["indicators"])
+
+
+def csv_item_rows(items: Iterable[dict]):
     """One row per indicator and year. Numbers go out as Decimals so that a minus sign is not taken
     for a formula and quoted (csvutil only neutralises text)."""
-    for item in document["indicators"]:
+    for item in items:
         department = item["department"] or {}
         for year in item["years"]:
             flat = {

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import NamedTuple
 
+from django.core.paginator import Page, Paginator
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from goals.models import Goal, Measure, Strategy, Vision
@@ -58,16 +60,61 @@ def visible(actual: ActualValue, internal: bool) -> bool:
     return actual.value is not None and (internal or actual.status == ActualValue.Status.APPROVED)
 
 
+class FigureYears(frozenset):
+    """The plan years with a figure the reader may see, read with one query (queries.figure_years): what
+    `default_year` needs, given instead of every indicator with its figures."""
+
+
 def default_year(strategy: Strategy, indicators, internal: bool) -> int:
-    """The latest plan year with any figure the viewer may see, else the plan's first year."""
+    """The latest plan year with any figure the viewer may see, else the plan's first year.
+
+    `indicators`: fetched with their figures, or the FigureYears already read."""
     plan_years = set(strategy.plan_years)
-    seen = {
-        a.fiscal_year
-        for i in indicators
-        for a in i.actuals.all()
-        if a.fiscal_year in plan_years and visible(a, internal)
-    }
+    if isinstance(indicators, FigureYears):
+        seen = indicators & plan_years
+    else:
+        seen = {
+            a.fiscal_year
+            for i in indicators
+            for a in i.actuals.all()
+            if a.fiscal_year in plan_years and visible(a, internal)
+        }
     return max(seen) if seen else strategy.first_year
+
+
+# --- Pages of a long list ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pager:
+    """One page of a long list, for templates/dashboards/_pager.html: 「全4,800件中 1〜50件」 and links to
+    the pages before and after that keep every other parameter of the request (filters, sort, year)."""
+
+    page: Page
+    total: int
+    first: int
+    last: int
+    previous_query: str | None
+    next_query: str | None
+
+
+def pager(items: Sequence, per_page: int, query: QueryDict, param: str = "page") -> Pager:
+    """The page of `items` that `query[param]` asks for (the first when missing or not a number)."""
+    page = Paginator(items, per_page).get_page(query.get(param))
+
+    def link(number: int) -> str:
+        linked = query.copy()
+        linked[param] = str(number)
+        return "?" + linked.urlencode()
+
+    return Pager(
+        page=page,
+        total=page.paginator.count,
+        first=page.start_index(),
+        last=page.end_index(),
+        previous_query=link(page.previous_page_number()) if page.has_previous() else None,
+        next_query=link(page.next_page_number()) if page.has_next() else None,
+    )
 
 
 # --- Grades and what changed -------------------------------------------------------------------------
@@ -323,18 +370,20 @@ def department_rows(evaluations: list[Evaluation], years) -> list[dict]:
 
 
 def entry_counts(
-    evaluations: list[Evaluation], years, submissions: dict[int, Submission], states: list
+    counts: dict[tuple[int, str], int],
+    indicator_count: int,
+    years,
+    submissions: dict[int, Submission],
+    states,
 ) -> list[dict]:
-    """How many of the department's indicators have a figure in each state, per year."""
+    """How many of the department's indicators have a figure in each state, per year, from
+    queries.department_entry_counts (by (year, status)); the rest of its indicators are 未入力."""
     return [
         {
             "year": y,
             "submission": submissions.get(y),
-            "counts": [
-                (state, sum(1 for e in evaluations if (r := e.record(y)) and r.status == state))
-                for state in states
-            ],
-            "missing": sum(1 for e in evaluations if e.record(y) is None),
+            "counts": [(state, counts.get((y, state), 0)) for state in states],
+            "missing": indicator_count - sum(n for (year, _state), n in counts.items() if year == y),
         }
         for y in years
     ]

@@ -5,12 +5,19 @@ pages evaluate what they fetched in memory (reports.dashboards.presenters), so t
 of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 """
 
-from django.db.models import Prefetch, Q
+from collections.abc import Iterable
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
-from kpis.models import Indicator, Kind, Placement, Submission
+from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
+from kpis.rules.achievement import YearResult
+from kpis.rules.evaluation import Evaluation, evaluate_indicator, scale_for
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
+
+# A stored result's fields in YearResult's order, after its fiscal year.
+RESULT_FIELDS = ("expected", "actual", "compared", "rate", "grade", "progress")
 
 
 def placements_prefetch() -> Prefetch:
@@ -70,8 +77,19 @@ def indicator_opinions(indicator: Indicator) -> list[Opinion]:
 
 
 def department_indicators(strategy: Strategy, department: Department):
-    """The indicators a department reports, with their figures, in plan order."""
-    return Indicator.objects.of_strategy(strategy).filter(department=department).with_figures()
+    """The indicators a department reports, in plan order (fetch a page's figures with `with_figures()`)."""
+    return Indicator.objects.of_strategy(strategy).filter(department=department)
+
+
+def department_entry_counts(strategy: Strategy, department: Department) -> dict[tuple[int, str], int]:
+    """How many of the department's indicators have a figure in each status, by (year, status)."""
+    rows = (
+        ActualValue.objects.filter(indicator__strategy=strategy, indicator__department=department)
+        .order_by()
+        .values_list("fiscal_year", "status")
+        .annotate(count=Count("pk"))
+    )
+    return {(year, status): count for year, status, count in rows}
 
 
 def department_submissions(strategy: Strategy, department: Department) -> dict[int, Submission]:
@@ -80,5 +98,71 @@ def department_submissions(strategy: Strategy, department: Department) -> dict[i
 
 
 def table_indicators(strategy: Strategy):
-    """The indicator table's rows before filtering: figures and placements (for 【再掲】 and デジタル活用)."""
-    return strategy_indicators(strategy).prefetch_related(placements_prefetch())
+    """The indicator table's rows before filtering: the plan's data, and whether a placement is 【再掲】 or
+    under a デジタル活用 policy (`repost`, `digital`); the figures are read by `stored_results`."""
+    placed = Placement.objects.filter(indicator=OuterRef("pk"))
+    return (
+        Indicator.objects.of_strategy(strategy)
+        .select_related("goal", "measure", "department")
+        .annotate(
+            repost=Exists(placed.filter(is_repost=True)),
+            digital=Exists(placed.filter(policy__is_digital=True)),
+        )
+    )
+
+
+def overview_indicators(strategy: Strategy):
+    """The overview's indicators in plan order, with only what its distribution and changes show."""
+    return Indicator.objects.of_strategy(strategy).only("code", "name", "kind", "goal")
+
+
+def kgi_card_indicators(strategy: Strategy, pks: Iterable[int]):
+    """The KGIs whose cards a page shows, with their figures (every year's, for the trend chart)."""
+    return Indicator.objects.of_strategy(strategy).filter(pk__in=list(pks)).with_figures()
+
+
+def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int]:
+    """The plan years in which the reader may see any figure (outsiders: approved ones only), of every
+    indicator or of those `indicators` (a queryset) select."""
+    actuals = ActualValue.objects.filter(
+        indicator__strategy=strategy, value__isnull=False, fiscal_year__in=strategy.plan_years
+    )
+    if indicators is not None:
+        actuals = actuals.filter(indicator__in=indicators.values("pk"))
+    if not internal:
+        actuals = actuals.filter(status=ActualValue.Status.APPROVED)
+    return set(actuals.order_by().values_list("fiscal_year", flat=True).distinct())
+
+
+def stored_results(strategy: Strategy, years: list[int], internal: bool) -> dict[int, dict[int, YearResult]]:
+    """By indicator id, its results in `years` as stored (kpis.StoredResult), read as plain values."""
+    audience = StoredResult.Audience.INTERNAL if internal else StoredResult.Audience.PUBLIC
+    rows = StoredResult.objects.filter(
+        indicator__strategy=strategy, audience=audience, fiscal_year__in=years
+    ).values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
+    results: dict[int, dict[int, YearResult]] = {}
+    for indicator_id, year, *fields in rows:
+        results.setdefault(indicator_id, {})[year] = YearResult(year, *fields)
+    return results
+
+
+def figure_statuses(strategy: Strategy, year: int) -> dict[int, str]:
+    """By indicator id, the status of its figure for `year` (those with a figure entered)."""
+    rows = ActualValue.objects.filter(indicator__strategy=strategy, fiscal_year=year)
+    return dict(rows.values_list("indicator_id", "status"))
+
+
+def lean_evaluations(indicators, results: dict[int, dict[int, YearResult]], years: list[int], internal: bool):
+    """Evaluations of `indicators` from `stored_results`, without their entered figures (`records`).
+
+    A result missing from the store (a bug, or a database not yet brought up to date) is computed by
+    kpis.rules.evaluation, which logs it: one more query, never a wrong figure."""
+    missing = {i.pk for i in indicators if any(y not in results.get(i.pk, {}) for y in years)}
+    computed = {}
+    for indicator in Indicator.objects.filter(pk__in=missing).with_figures() if missing else ():
+        scale = scale_for(indicator.strategy)
+        computed[indicator.pk] = evaluate_indicator(indicator, years, scale, approved_only=not internal)
+    return [
+        computed[i.pk] if i.pk in computed else Evaluation(i, {y: results[i.pk][y] for y in years})
+        for i in indicators
+    ]

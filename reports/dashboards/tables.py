@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kpis.models import ActualValue
 from kpis.rules.evaluation import Evaluation
 from kpis.rules.scale import Scale
 from lib.fiscal import fiscal_year_label
@@ -24,15 +25,21 @@ def _sort_key(value):
     return (value is None, value if value is not None else Decimal(0))
 
 
-def indicator_rows(evaluations: list[Evaluation], year: int, scale: Scale, internal: bool) -> list[dict]:
-    """One dict per indicator with its plan data and its evaluated figures for `year`."""
+def indicator_rows(
+    evaluations: list[Evaluation], year: int, scale: Scale, statuses: dict[int, str]
+) -> list[dict]:
+    """One dict per indicator with its plan data and its evaluated figures for `year`.
+
+    The indicators come from queries.table_indicators (`repost`, `digital` annotated); `statuses`: the
+    status of each one's figure for `year` by indicator id (queries.figure_statuses), empty for readers
+    who do not see statuses."""
     rank = grade_rank(scale)
+    labels = dict(ActualValue.Status.choices)
     rows = []
     for position, evaluation in enumerate(evaluations):
         indicator = evaluation.indicator
         result = evaluation.year(year)
-        record = evaluation.record(year)
-        placements = list(indicator.placements.all())
+        status = statuses.get(indicator.pk, "")
         rows.append(
             {
                 "position": position,
@@ -64,10 +71,10 @@ def indicator_rows(evaluations: list[Evaluation], year: int, scale: Scale, inter
                 "grade": result.grade,
                 "grade_name": scale.name_of(result.grade),
                 "grade_rank": rank[result.grade],
-                "status": record.get_status_display() if internal and record else "",
-                "status_sort": record.status if internal and record else "",
-                "digital": any(p.policy.is_digital for p in placements),
-                "repost": any(p.is_repost for p in placements),
+                "status": str(labels[status]) if status else "",
+                "status_sort": status,
+                "digital": indicator.digital,
+                "repost": indicator.repost,
             }
         )
     return rows

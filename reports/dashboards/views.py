@@ -7,9 +7,10 @@ status; anonymous visitors (when settings.PUBLIC_DASHBOARDS is on) see approved 
 notes, cause analyses or history.
 """
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
@@ -17,7 +18,7 @@ from accounts.access import can_read_dashboards, can_read_internal, require
 from accounts.strategy import all_plans, current_strategy, current_strategy_or_404
 from goals.models import Department, Goal, Strategy
 from kpis.cycle.history import indicator_history
-from kpis.models import ActualValue, Kind
+from kpis.models import ActualValue, Indicator, Kind
 from kpis.rules.evaluation import rollup, scale_for
 from lib.csvsafe import csv_response
 from reports.dashboards import charts, presenters, queries, todo
@@ -27,6 +28,11 @@ from reports.dashboards.lineage import compare, lineage_of, predecessor
 from reports.dashboards.tables import IndicatorTable, csv_rows, indicator_rows
 
 PER_PAGE = 50
+# The overview draws every KGI's card up to this many (the real plan has 6); beyond, one goal's at a time,
+# KGI_CARDS_PER_PAGE to a page (each card is a chart: about 6 KB of HTML; 12 are four rows of three).
+HOME_ALL_KGIS = 12
+KGI_CARDS_PER_PAGE = 12
+CHANGES_PER_PAGE = 50
 
 
 def public_plan(request: HttpRequest, strategy: Strategy | None) -> HttpResponse:
@@ -44,27 +50,35 @@ def public_plan(request: HttpRequest, strategy: Strategy | None) -> HttpResponse
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """The overview: KGI cards, the KPIs' grades by goal and what changed since the year before.
+
+    Read lean: every indicator's grades come as stored values (no figure objects), and only the KGIs whose
+    cards are shown are fetched with their figures. A plan with more KGIs than HOME_ALL_KGIS shows one
+    goal's at a time (?goal=G1), KGI_CARDS_PER_PAGE to a page; the distribution stays the whole plan's."""
     strategy = current_strategy(request)
     if strategy is None or not can_read_dashboards(request.user):
         return public_plan(request, strategy)
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     goals = list(strategy.goals.all())
-    indicators = list(queries.strategy_indicators(strategy))
-    year, year_form, status = choose_year(request, strategy, indicators, internal)
+    indicators = list(queries.overview_indicators(strategy))
+    seen = presenters.FigureYears(queries.figure_years(strategy, internal))
+    year, year_form, status = choose_year(request, strategy, seen, internal)
     years = strategy.plan_years
-    # KGIs' cards show every year; the rest needs this year and the one before (what changed).
-    evaluations = presenters.in_fetched_order(
-        presenters.evaluated_by_kind(
-            indicators,
-            {Kind.KGI: years, Kind.KPI: [y for y in years if y in (year - 1, year)]},
-            scale,
-            internal,
-        ),
-        indicators,
+    compared = [y for y in years if y in (year - 1, year)]
+    evaluations = queries.lean_evaluations(
+        indicators, queries.stored_results(strategy, compared, internal), compared, internal
     )
     rows, total = presenters.goal_distribution(goals, presenters.of_kind(evaluations, Kind.KPI), year, scale)
     changes = presenters.grade_changes(evaluations, year, scale)
+    kgis = [i for i in indicators if i.kind == Kind.KGI]
+    goal, goal_error = _chosen_goal(request, goals) if len(kgis) > HOME_ALL_KGIS else (None, None)
+    cards = presenters.pager(
+        [i for i in kgis if goal is None or i.goal_id == goal.pk], KGI_CARDS_PER_PAGE, request.GET, "kgi_page"
+    )
+    shown = presenters.evaluated(
+        queries.kgi_card_indicators(strategy, (i.pk for i in cards.page)), years, scale, internal
+    )
     context = {
         "strategy": strategy,
         "internal": internal,
@@ -73,16 +87,44 @@ def home(request: HttpRequest) -> HttpResponse:
         "previous_year": year - 1 if year - 1 in years else None,
         "year_form": year_form,
         "vision_map": presenters.vision_map(queries.plan_visions(strategy), goals),
-        "kgis_by_goal": presenters.kgis_by_goal(goals, evaluations, year, scale, years),
+        "kgis_by_goal": presenters.kgis_by_goal(goals, shown, year, scale, years),
+        "goal_tabs": _goal_tabs(request, goals) if len(kgis) > HOME_ALL_KGIS else None,
+        "chosen_goal": goal,
+        "goal_error": goal_error,
+        "kgi_pager": cards,
         "distribution": list(zip(goals, rows, strict=True)),
         "distribution_total": total,
         "distribution_chart": charts.distribution_figure(rows, scale),
         "changes": changes,
+        "changes_pager": presenters.pager(changes, CHANGES_PER_PAGE, request.GET, "changes_page"),
         "change_counts": presenters.change_counts(changes),
         "indicator_count": len(evaluations),
         "todo": todo.todo_for(request.user, strategy),
     }
-    return render(request, "dashboards/home.html", context, status=status)
+    return render(request, "dashboards/home.html", context, status=400 if goal_error else status)
+
+
+def _chosen_goal(request: HttpRequest, goals: list[Goal]) -> tuple[Goal | None, str | None]:
+    """The goal whose KGI cards the overview shows (?goal=G1, the first by default), and what is wrong with
+    a code the plan does not have (the first goal is shown then, with a 400)."""
+    code = request.GET.get("goal")
+    chosen = next((g for g in goals if g.code == code), None)
+    if chosen is not None or not goals:
+        return chosen, None
+    if code:
+        return goals[0], _("基本目標（goal）: 「%(code)s」はこの計画にありません。") % {"code": code}
+    return goals[0], None
+
+
+def _goal_tabs(request: HttpRequest, goals: list[Goal]) -> list[tuple[Goal, str]]:
+    """(goal, the overview's query showing its KGI cards), keeping the year."""
+    tabs = []
+    for goal in goals:
+        query = request.GET.copy()
+        query.pop("kgi_page", None)
+        query["goal"] = goal.code
+        tabs.append((goal, "?" + query.urlencode()))
+    return tabs
 
 
 @require_GET
@@ -155,21 +197,30 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     years = strategy.plan_years
-    evaluations = presenters.evaluated(
-        queries.department_indicators(strategy, department), years, scale, internal
+    indicators = queries.department_indicators(strategy, department)
+    # Only the page's indicators are read with their figures; the counts per year and status are counted
+    # by the database.
+    pager = presenters.pager(list(indicators.values_list("pk", flat=True)), PER_PAGE, request.GET)
+    shown = presenters.evaluated(
+        indicators.filter(pk__in=list(pager.page)).with_figures(), years, scale, internal
     )
-    submissions = queries.department_submissions(strategy, department) if internal else {}
-    rows = presenters.department_rows(evaluations, years)
     states = list(ActualValue.Status)
+    entry_counts = []
+    if internal:
+        counts = queries.department_entry_counts(strategy, department)
+        submissions = queries.department_submissions(strategy, department)
+        entry_counts = presenters.entry_counts(counts, pager.total, years, submissions, states)
     context = {
         "strategy": strategy,
         "department": department,
         "internal": internal,
         "scale": scale,
         "years": years,
-        "page": Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
-        "row_count": len(rows),
-        "entry_counts": presenters.entry_counts(evaluations, years, submissions, states),
+        # The page's rows, numbered as the page of ids they were read for.
+        "page": Page(presenters.department_rows(shown, years), pager.page.number, pager.page.paginator),
+        "pager": pager,
+        "row_count": pager.total,
+        "entry_counts": entry_counts,
         "states": states,
         "departments": Department.objects.all(),
     }
@@ -191,10 +242,14 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
     if valid and filterset.year_given():
         year = filterset.year(default=strategy.first_year)
     else:
-        year = presenters.default_year(strategy, indicators, internal)
+        seen = queries.figure_years(strategy, internal, filterset.qs if valid else Indicator.objects.none())
+        year = presenters.default_year(strategy, presenters.FigureYears(seen), internal)
     filterset.show_year(year)
-    evaluations = presenters.evaluated(indicators, [year], scale, internal)
-    rows = filterset.filter_rows(indicator_rows(evaluations, year, scale, internal)) if valid else []
+    # Read lean: the year's stored results and statuses as plain values, no figure objects.
+    results = queries.stored_results(strategy, [year], internal)
+    evaluations = queries.lean_evaluations(indicators, results, [year], internal)
+    statuses = queries.figure_statuses(strategy, year) if internal else {}
+    rows = filterset.filter_rows(indicator_rows(evaluations, year, scale, statuses)) if valid else []
     table = IndicatorTable(rows, internal=internal, year=year)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     if request.GET.get("export") == "csv" and valid:
