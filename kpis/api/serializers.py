@@ -85,7 +85,7 @@ class Record(NamedTuple):
 
     status: str
     value: Decimal | None
-    measured_year: int | None
+    measured_year: int
     quality: str
 
 
@@ -129,7 +129,7 @@ def _evaluations(
     if approved_only:
         actuals = actuals.filter(status=ActualValue.Status.APPROVED)
     statuses = _in_plan_order(actuals, "indicator__").values_list(
-        "indicator_id", "fiscal_year", "status", "value", "measured_year", "quality"
+        "indicator_id", "fiscal_year", "status", "value", "data_period", "quality"
     )
     placements = _in_plan_order(
         Placement.objects.filter(**of_plan),
@@ -157,7 +157,14 @@ def _evaluation(indicator: Indicator, stored: list, entered: list, years: list[i
         # Not stored (a bug, or a database not yet brought up to date): evaluation computes it, and logs.
         (fetched,) = Indicator.objects.filter(pk=indicator.pk).with_figures()
         return evaluate_indicator(fetched, years, scale_for(indicator.strategy), approved_only)
-    return Evaluation(indicator, results, {row[1]: Record(*row[2:]) for row in entered})
+    return Evaluation(
+        indicator,
+        results,
+        {
+            year: Record(status, value, indicator.data_period_of(year) if period is None else period, quality)
+            for _id, year, status, value, period, quality in entered
+        },
+    )
 
 
 def _indicator(
