@@ -186,3 +186,10 @@ def parse_month(text) -> datetime.date | None:
             return datetime.date(year, month, 1)
         break
     raise ValueError(_("年月として読めません（例: 2027年3月、2027-03）: %(text)s") % {"text": text})
+
+
+def data_period_label(fiscal_year: int) -> str:
+    """令和3年度データ, or FY2021 data in English: the period a figure measures, beside the year it is for."""
+    # The English catalogue uses %(year)s instead of %(wareki)s.
+    # xgettext:no-python-format
+    return _("%(wareki)sデータ") % {"wareki": wareki(fiscal_year), "year": fiscal_year}

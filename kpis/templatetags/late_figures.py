@@ -7,11 +7,10 @@
 
 from django import template
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
 
 from kpis.rules.publication import MissingFigure
 from kpis.rules.publication import missing_state as state_of
-from lib.fiscal import month_label, wareki
+from lib.fiscal import data_period_label, month_label
 
 register = template.Library()
 
@@ -40,9 +39,7 @@ def data_period(record) -> str:
     measured = record.measured_year
     if measured == record.fiscal_year:
         return ""
-    return format_html(
-        '<br><small class="data-period">{}</small>', _("%(period)sデータ") % {"period": wareki(measured)}
-    )
+    return format_html('<br><small class="data-period">{}</small>', data_period_label(measured))
 
 
 @register.filter
@@ -53,5 +50,5 @@ def month(day) -> str:
 
 @register.filter
 def data_period_of(fiscal_year, indicator) -> str:
-    """令和3年度: the period the indicator's figure for `fiscal_year` measures."""
-    return wareki(indicator.data_period_of(int(fiscal_year)))
+    """令和3年度データ: the period the indicator's figure for `fiscal_year` measures."""
+    return data_period_label(indicator.data_period_of(int(fiscal_year)))

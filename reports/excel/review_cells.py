@@ -9,7 +9,7 @@ from kpis.models import ActualValue
 from kpis.rules.evaluation import Evaluation
 from kpis.rules.scale import Scale
 from lib.cells import BORDER, put_band
-from lib.fiscal import fiscal_year_label, wareki
+from lib.fiscal import data_period_label, fiscal_year_label
 from lib.numbers import MISSING
 
 RATE_FORMAT = "#,##0.0"
@@ -39,7 +39,7 @@ def figure_marks(record: ActualValue) -> str:
     measures another year than it is reported for, and 速報 p / 改定 r; "" for a final figure of its year."""
     parts = []
     if record.measured_year != record.fiscal_year:
-        parts.append(_("%(period)sデータ") % {"period": wareki(record.measured_year)})
+        parts.append(data_period_label(record.measured_year))
     if record.quality_symbol:
         parts.append(f"{record.get_quality_display()} {record.quality_symbol}")
     return "".join(_("（%(mark)s）") % {"mark": part} for part in parts)

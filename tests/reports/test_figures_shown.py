@@ -209,7 +209,11 @@ def test_the_goal_sheets_have_a_state_and_a_note_column(plan, figures):
     assert ws.cell(row_with(ws, "G2-KGI2"), note).value == "速報値です"
     assert ws.cell(row_with(ws, "G2-M1-K1"), state).value == "未入力"
     approved = workbook_of(plan)["基本目標1"]
-    assert approved.cell(row_with(approved, "G1-KGI1"), columns(approved)["状態"]).value == "承認済"
+    # 実質町内総生産 trails three years (the plan's ※１): its FY2025 figure is 令和4年度 data.
+    assert (
+        approved.cell(row_with(approved, "G1-KGI1"), columns(approved)["状態"]).value
+        == "承認済（令和4年度データ）"
+    )
     assert approved.cell(row_with(approved, "G1-KGI1"), columns(approved)["備考"]).value == "承認済みの備考"
 
 
@@ -237,7 +241,11 @@ def test_the_summary_kgi_table_has_the_state_of_each_figure(plan, figures):
     header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "コード")
     assert ws.cell(header, 13).value == "状態"
     states = {ws.cell(r, 2).value: ws.cell(r, 13).value for r in range(header + 1, header + 7)}
-    assert states["G1-KGI1"] == "承認済" and states["G2-KGI1"] == "入力中" and states["G2-KGI2"] == "提出済"
+    assert (
+        states["G1-KGI1"] == "承認済（令和4年度データ）"
+        and states["G2-KGI1"] == "入力中"
+        and states["G2-KGI2"] == "提出済"
+    )
 
 
 def test_workbook_negatives_are_numbers_shown_with_a_triangle_when_the_town_prints_them_so(
