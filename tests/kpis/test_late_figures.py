@@ -2,6 +2,7 @@
 公表待ち（次回公表: …） instead of 未入力 wherever a figure not published yet would look missing."""
 
 import datetime
+import json
 from decimal import Decimal
 from io import BytesIO
 
@@ -377,7 +378,7 @@ def test_the_review_workbook_file_carries_the_awaited_state(client, users, plan,
 def test_the_api_tells_awaited_from_missing_and_gives_period_and_quality(client, users, plan, awaited):
     set_actual("G1-KGI1", 2025, 279000, quality=Quality.REVISED, data_period=2021)
     login(client, users["planning"])
-    document = client.get(reverse("api:indicators_json")).json()
+    document = json.loads(b"".join(client.get(reverse("api:indicators_json")).streaming_content))
     items = {i["code"]: i for i in document["indicators"]}
     awaited_year = items[AWAITED]["years"][0]
     assert awaited_year["figure_state"] == "awaiting"
