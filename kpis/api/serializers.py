@@ -185,7 +185,12 @@ def _indicator(
         "aggregation": indicator.aggregation,
         "department": {"code": department.code, "name": department.name} if department else None,
         "baseline": {"fiscal_year": indicator.baseline_year, "value": decimal_text(indicator.baseline_value)},
-        "target": {"fiscal_year": indicator.target_year, "value": decimal_text(indicator.target_value)},
+        "target": {
+            "fiscal_year": indicator.target_year,
+            "value": decimal_text(indicator.target_value),
+            # The first year this target applies to after a mid-term revision (中間見直し); null: since the start.
+            "revised_from": indicator.revised_from_year,
+        },
         "publication": {
             "latest": month_text(indicator.latest_publication),
             "next": month_text(indicator.next_publication),

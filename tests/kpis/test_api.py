@@ -86,7 +86,7 @@ def test_the_json_has_the_documented_shape(plan, departments, client):
         "aggregation": "annual",
         "department": {"code": "kodomo", "name": "こども家庭課"},
         "baseline": {"fiscal_year": 2024, "value": "568"},
-        "target": {"fiscal_year": 2027, "value": "339"},
+        "target": {"fiscal_year": 2027, "value": "339", "revised_from": None},
         "publication": {"latest": None, "next": None, "data_lag": None},
         "years": [
             {
