@@ -61,8 +61,10 @@ def _display(field, value, departments: dict[int, str]) -> str:
         return MISSING
     if field.name == "department":
         return departments.get(value, str(value))
-    if field.name == "data_period":
+    if field.name in ("data_period", "revised_from_year"):
         return fiscal_year_label(value)
+    if field.name == "continues":
+        return _earlier_indicator(value)
     if field.name in ("latest_publication", "next_publication"):
         return month_label(value)
     if field.choices:
@@ -72,6 +74,12 @@ def _display(field, value, departments: dict[int, str]) -> str:
     if isinstance(value, Decimal):
         return format_decimal(value, triangle=triangle_negatives())
     return str(value)
+
+
+def _earlier_indicator(pk: int) -> str:
+    """The indicator of an earlier plan an indicator continues, as people know it (a rare change: one query)."""
+    earlier = Indicator.objects.select_related("strategy").filter(pk=pk).first()
+    return f"{earlier.strategy.name} {earlier.code} {earlier.name}" if earlier else str(pk)
 
 
 def _fields(history_model):

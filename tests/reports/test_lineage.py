@@ -70,6 +70,9 @@ def test_a_continued_indicator_draws_the_earlier_plans_figures_before_its_own(pl
     assert boundary["x0"] == 2.5  # between FY2027 (this plan's baseline, the old plan's last year) and FY2028
     assert any(a["text"] == "この計画の開始" for a in chart["layout"]["annotations"])
     assert "281,000" in page  # the earlier figures are in a table too, not only in the picture
+    # The change is in the indicator's history as people know the earlier indicator, with its reason.
+    assert "第３期阿見町まち・ひと・しごと創生総合戦略 G1-KGI1 実質町内総生産（年間）" in page
+    assert "同じ統計の継続" in page
 
 
 def test_the_earlier_indicator_says_what_continues_it(planning):
