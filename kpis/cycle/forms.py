@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from goals.history import REASON_MAX_LENGTH
@@ -163,9 +164,10 @@ class EntryRowForm(forms.Form):
         super().__init__(*args, prefix=f"i{indicator.pk}", **kwargs)
         label = f"{indicator.code} {indicator.name}"
         if fiscal_year is not None:
-            self.fields["data_period"].widget.attrs["placeholder"] = wareki(
-                indicator.data_period_of(fiscal_year)
-            )
+            period = indicator.data_period_of(fiscal_year)
+            # 令和3年度 in Japanese, 2021 in English: the field reads both.
+            shown = wareki(period) if get_language().startswith("ja") else str(period)
+            self.fields["data_period"].widget.attrs["placeholder"] = shown
         self.fields["data_period"].widget.attrs["class"] = "year-input"
         for name in ("value", "note", "cause_analysis", "next_step", "data_period", "quality"):
             field = self.fields[name]
