@@ -37,7 +37,8 @@ class Strategy(models.Model):
     # inactive and browsed at /plans/<code>/ until the planning office makes it current.
     is_active = models.BooleanField(_("有効"), default=True)
     # An ended plan stays browsable but takes no more changes (accounts.strategy.PlanPrefix refuses them).
-    is_closed = models.BooleanField(_("終了（閲覧のみ）"), default=False)
+    # db_default: rows written by code that predates the column (an older migration's model) are open plans.
+    is_closed = models.BooleanField(_("終了（閲覧のみ）"), default=False, db_default=False)
     # Set by the demo loader: every page then says the figures are invented.
     has_demo_data = models.BooleanField(_("デモデータを含む"), default=False, editable=False)
     history = HistoricalRecords()

@@ -118,7 +118,10 @@ def test_filters_by_kind_user_and_dates(client, figure, users):
     )
     assert [e.reason for e in recent] == ["入力"]
     old = _entries(client.get(URL, {"date_to": today - timedelta(days=30)}))
-    assert [(e.reason, e.action) for e in old] == [("表記の統一", "changed"), ("", "created")]
+    assert [(e.reason, e.action) for e in old] == [
+        ("表記の統一", "changed"),
+        ("計画ファイルの読み込み", "created"),
+    ]
 
 
 def test_a_reversed_date_range_is_refused_with_a_message(client, figure, users):
