@@ -44,6 +44,19 @@ if not DEBUG:
 
 # Publish the dashboards without login; anonymous visitors then see approved figures only.
 PUBLIC_DASHBOARDS = envbool("PUBLIC_DASHBOARDS", "0")
+# Public pages drawn for an anonymous visitor are kept until the data version changes (kpis/page_cache.py).
+# Every key holds the data version read from the database, so a kept page is never served after a change,
+# also with several app servers each keeping its own copies ("pages" below, in each process's memory).
+PAGE_CACHE = envbool("PAGE_CACHE", "1")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "TIMEOUT": 24 * 60 * 60,
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",

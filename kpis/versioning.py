@@ -26,6 +26,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.translation import get_language
 from simple_history.models import HistoricalChanges
 
+from kpis import page_cache
+
 # The URL namespaces whose GET answers carry an ETag: the dashboards and the open data.
 CONDITIONAL_NAMESPACES = frozenset({"dashboards", "api"})
 # Models whose changes no page shows (or that are written on every request).
@@ -107,7 +109,8 @@ def _has_pending_messages(request: HttpRequest) -> bool:
 
 
 class ConditionalPages:
-    """Middleware: ETag on the dashboards and the API, 304 when the browser's copy is still current."""
+    """Middleware: ETag on the dashboards and the API, 304 when the browser's copy is still current, and the
+    anonymous pages served as kept while nothing changed (kpis.page_cache)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -116,6 +119,8 @@ class ConditionalPages:
         response = self.get_response(request)
         etag = getattr(request, "_data_etag", None)
         if etag and response.status_code == 200 and not response.has_header("ETag"):
+            if not getattr(request, "_page_kept", False) and page_cache.applies(request):
+                page_cache.keep(request, response, etag)
             response["ETag"] = etag
             _revalidate(request, response)
         return response
@@ -137,6 +142,10 @@ class ConditionalPages:
             if not_modified.status_code == 304:
                 _revalidate(request, not_modified)
                 return not_modified
+        if page_cache.applies(request):
+            kept = page_cache.served(request, etag)
+            request._page_kept = kept is not None
+            return kept
         return None
 
 

@@ -22,6 +22,13 @@ def _login_throttle_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def _pages_not_kept(settings):
+    """A test's writes are rolled back, never committed, so the data version they would advance stays put:
+    kept public pages (kpis.page_cache) are switched on by the tests that prove them, with committed writes."""
+    settings.PAGE_CACHE = False
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in Japanese: a request in English leaves English active in the thread after it."""
     from django.conf import settings

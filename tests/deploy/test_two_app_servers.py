@@ -5,7 +5,9 @@ files collected for WhiteNoise's manifest) serve the test database, each on its 
 are driven over HTTP like a browser behind a proxy that sends each request to either server: one cookie jar
 for both, signing in through the login form, the CSRF token taken from each page. An upload previewed
 through one server is confirmed through the other, and a figure saved through one is shown at once by the
-other, whose ETag for the page changes with the write. docs/operations.md, "Several app servers".
+other, whose ETag for the page changes with the write; a public page each server keeps for anonymous
+visitors (kpis.page_cache) is drawn again by both once the other has written. docs/operations.md,
+"Several app servers".
 """
 
 import os
@@ -88,7 +90,7 @@ def production_environment(folder: Path) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "HTTPS": "0",
-        "PUBLIC_DASHBOARDS": "0",
+        "PUBLIC_DASHBOARDS": "1",
         "DATABASE_URL": server_database_url(),
         "DJANGO_SETTINGS_MODULE": "two_servers_settings",
         "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)]),
@@ -317,3 +319,27 @@ def test_a_figure_saved_through_one_server_is_shown_at_once_by_the_other_under_a
     assert after.status == 200 and "4,321" in after.text
     assert after.headers["ETag"] != etag
     assert reader.get(b.url(PAGE), {"If-None-Match": after.headers["ETag"]}).status == 304
+
+
+def test_a_public_page_kept_by_each_server_is_drawn_again_after_a_write_through_the_other(site):
+    a, b = site
+    visitor = Browser()  # anonymous: the public dashboards
+    for server in (a, b, a, b):  # drawn once, then kept, by each server
+        page = visitor.get(server.url(PAGE))
+        assert page.status == 200 and "9,876" not in page.text, (server.name, page.status)
+
+    planner = Browser()
+    planner.sign_in(a, "planner")
+    edit_url = a.url("/indicators/G3-M1-K1/edit/")
+    fields = {
+        **form_fields(planner.get(edit_url).text, "metadata-form"),
+        "target_year": "2027",
+        "target_value": "9876",
+    }
+    saved = planner.post(edit_url, fields)
+    assert saved.status == 200 and saved.port == a.port, (saved.status, saved.url)
+    assert Indicator.objects.get(code="G3-M1-K1").target_value == Decimal("9876")
+
+    for server in (b, a):
+        page = visitor.get(server.url(PAGE))
+        assert page.status == 200 and "9,876" in page.text, server.name

@@ -72,6 +72,10 @@ class _FormFields(HTMLParser):
         if tag == "form":
             self.inside = self.form_class in (attrs.get("class") or "").split()
             return
+        if tag == "option" and self.inside and self._select:
+            if self._select not in self.fields or "selected" in attrs:
+                self.fields[self._select] = attrs.get("value", "")
+            return
         if not self.inside or "name" not in attrs or "disabled" in attrs:
             return
         name = attrs["name"]
@@ -85,8 +89,6 @@ class _FormFields(HTMLParser):
             self._textarea = name
         elif tag == "select":
             self._select = name
-        if tag == "option" and self._select and (self._select not in self.fields or "selected" in attrs):
-            self.fields[self._select] = attrs.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "form":
