@@ -6,7 +6,7 @@ They run no queries of their own: they read only what the views' queries selecte
 Outsiders' figures count only once approved (`internal` is False for them).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import NamedTuple
@@ -15,8 +15,8 @@ from django.core.paginator import Page, Paginator
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from goals.models import Goal, Measure, Strategy, Vision
-from kpis.models import ActualValue, Indicator, Kind, Submission
+from goals.models import Goal, Measure, Policy, Strategy, Vision
+from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
 from kpis.rules.achievement import NOT_EVALUABLE, YearResult
 from kpis.rules.evaluation import Evaluation, Rollup, evaluate_indicator, rollup
 from kpis.rules.outlook import ShownForecast, shown_forecast
@@ -33,23 +33,6 @@ def evaluated(indicators, years, scale: Scale, internal: bool) -> list[Evaluatio
     """Evaluations of the fetched indicators in `years`; outsiders' figures count only once approved."""
     years = list(years)
     return [evaluate_indicator(i, years, scale, approved_only=not internal) for i in indicators]
-
-
-def evaluated_by_kind(
-    indicators: Sequence[Indicator], years_of_kind: dict[str, Iterable[int]], scale: Scale, internal: bool
-) -> list[Evaluation]:
-    """Each kind's indicators evaluated in its own years, kind after kind (in `years_of_kind`'s order)."""
-    return [
-        e
-        for kind, needed in years_of_kind.items()
-        for e in evaluated([i for i in indicators if i.kind == kind], needed, scale, internal)
-    ]
-
-
-def in_fetched_order(evaluations: list[Evaluation], indicators: Sequence[Indicator]) -> list[Evaluation]:
-    """The evaluations in the order their indicators were fetched (plan order)."""
-    position = {indicator.pk: n for n, indicator in enumerate(indicators)}
-    return sorted(evaluations, key=lambda e: position[e.indicator.pk])
 
 
 def of_kind(evaluations: Iterable[Evaluation], kind: str) -> list[Evaluation]:
@@ -208,20 +191,6 @@ def goal_distribution(goals: list[Goal], kpis: list[Evaluation], year: int, scal
     )
 
 
-def measure_distribution(measures: list[dict], year: int, scale: Scale) -> list[tuple[Measure, tuple]]:
-    """The goal page's distribution: (measure, (label, Rollup)) per block of `plan_rows`.
-
-    Each indicator shown under a measure counts once there, 【再掲】 ones included.
-    """
-    labelled = []
-    for block in measures:
-        measure = block["measure"]
-        placed = {r["evaluation"].indicator.pk: r["evaluation"] for r in block["rows"] if r["evaluation"]}
-        labelled.append((f"{measure.circled_number} {measure.title}", list(placed.values())))
-    rows, _total = distribution_rows(labelled, year, scale)
-    return list(zip([b["measure"] for b in measures], rows, strict=True))
-
-
 def measure_chart_rows(distribution: list[tuple[Measure, tuple]]) -> list[tuple[str, Rollup]]:
     """The goal page's distribution chart: measures by their circled number."""
     return [(f"{measure.circled_number}", r) for measure, (_label, r) in distribution]
@@ -311,31 +280,96 @@ def vision_map(visions: Iterable[Vision], goals: Iterable[Goal]) -> VisionMap:
 # --- Plan tables -------------------------------------------------------------------------------------
 
 
-def plan_rows(measures: Iterable[Measure], evaluations: dict[int, Evaluation], year: int) -> list[dict]:
-    """measures → policies → KPIs as table rows; a policy without KPIs still gets its row.
+@dataclass(frozen=True)
+class PlanSlot:
+    """One row of a goal's plan table, in plan order: a KPI placed under a policy, a policy without KPIs
+    (`placement` None) or a measure without policies (`policy` None too)."""
+
+    measure: Measure
+    policy: Policy | None
+    placement: Placement | None
+
+
+def plan_slots(measures: Iterable[Measure], shown: Container[int]) -> list[PlanSlot]:
+    """measures → policies → placements of the indicators in `shown` (ids), as the plan table's rows.
 
     `measures` come from reports.dashboards.queries.goal_measures (policies and placements prefetched).
     """
-    rows = []
+    slots = []
     for measure in measures:
-        measure_rows = []
-        for policy in measure.policies.all():
-            placed = [p for p in policy.placements.all() if p.indicator_id in evaluations]
-            for index, placement in enumerate(placed or [None]):
-                evaluation = evaluations.get(placement.indicator_id) if placement else None
-                measure_rows.append(
-                    {
-                        "policy": policy,
-                        "first_of_policy": index == 0,
-                        "policy_span": max(len(placed), 1),
-                        "placement": placement,
-                        "evaluation": evaluation,
-                        "result": evaluation.year(year) if evaluation else None,
-                        "record": evaluation.record(year) if evaluation else None,
-                    }
-                )
-        rows.append({"measure": measure, "rows": measure_rows})
-    return rows
+        policies = list(measure.policies.all())
+        for policy in policies:
+            placed = [p for p in policy.placements.all() if p.indicator_id in shown]
+            slots.extend(PlanSlot(measure, policy, p) for p in placed or [None])
+        if not policies:
+            slots.append(PlanSlot(measure, None, None))
+    return slots
+
+
+def kpi_slots(slots: list[PlanSlot]) -> list[PlanSlot]:
+    """The table's KPI rows: what its pages count (`pager`)."""
+    return [slot for slot in slots if slot.placement]
+
+
+def slots_on_page(slots: list[PlanSlot], pager: Pager) -> list[PlanSlot]:
+    """The slots of the page showing KPI rows pager.first to pager.last: a policy or measure without KPIs
+    is shown with the KPI row that follows it (the last page's when none follows)."""
+    total = pager.total
+    if not total:
+        return slots
+    shown, before = [], 0  # before: the KPI rows ahead of the slot
+    for slot in slots:
+        if pager.first <= min(before + 1, total) <= pager.last:
+            shown.append(slot)
+        before += slot.placement is not None
+    return shown
+
+
+def plan_rows(slots: Iterable[PlanSlot], evaluations: dict[int, Evaluation], year: int) -> list[dict]:
+    """The slots as table rows by measure ({measure, rows}), each policy's rows under one policy cell;
+    a page of the table (`slots_on_page`) repeats the measure and policy of its first rows."""
+    blocks = []
+    for measure, in_measure in groupby(slots, key=lambda s: s.measure):
+        rows = []
+        with_policy = (s for s in in_measure if s.policy is not None)
+        for _policy, in_policy in groupby(with_policy, key=lambda s: s.policy):
+            placed = list(in_policy)
+            rows.extend(
+                _plan_row(slot, index, len(placed), evaluations, year) for index, slot in enumerate(placed)
+            )
+        blocks.append({"measure": measure, "rows": rows})
+    return blocks
+
+
+def _plan_row(slot: PlanSlot, index: int, span: int, evaluations: dict[int, Evaluation], year: int) -> dict:
+    evaluation = evaluations.get(slot.placement.indicator_id) if slot.placement else None
+    return {
+        "policy": slot.policy,
+        "first_of_policy": index == 0,
+        "policy_span": span,
+        "placement": slot.placement,
+        "evaluation": evaluation,
+        "result": evaluation.year(year) if evaluation else None,
+        "record": evaluation.record(year) if evaluation else None,
+    }
+
+
+def measure_distribution(
+    slots: list[PlanSlot], evaluations: dict[int, Evaluation], year: int, scale: Scale
+) -> list[tuple[Measure, tuple]]:
+    """The goal page's distribution: (measure, (label, Rollup)) per measure of `plan_slots` (all of them,
+    not a page's), from `evaluations` by indicator id.
+
+    Each indicator shown under a measure counts once there, 【再掲】 ones included.
+    """
+    measures = list(dict.fromkeys(slot.measure for slot in slots))
+    placed: dict[int, dict[int, Evaluation]] = {measure.pk: {} for measure in measures}
+    for slot in kpi_slots(slots):
+        if (evaluation := evaluations.get(slot.placement.indicator_id)) is not None:
+            placed[slot.measure.pk][evaluation.indicator.pk] = evaluation
+    labelled = [(f"{m.circled_number} {m.title}", list(placed[m.pk].values())) for m in measures]
+    rows, _total = distribution_rows(labelled, year, scale)
+    return list(zip(measures, rows, strict=True))
 
 
 def year_cells(evaluation: Evaluation, years) -> list[dict]:

@@ -45,9 +45,14 @@ def strategy_indicators(strategy: Strategy):
 
 
 def goal_indicators(strategy: Strategy, goal: Goal):
-    """The goal's own indicators and those it shows again (【再掲】), with their figures."""
+    """The goal's own indicators and those it shows again (【再掲】), in plan order, without their figures:
+    only what the page's counts and pages need (fetch a page's figures with `page_indicators`)."""
     placed = Placement.objects.filter(policy__measure__goal=goal).values("indicator")
-    return Indicator.objects.of_strategy(strategy).filter(Q(goal=goal) | Q(pk__in=placed)).with_figures()
+    return (
+        Indicator.objects.of_strategy(strategy)
+        .filter(Q(goal=goal) | Q(pk__in=placed))
+        .only("code", "kind", "goal", "strategy")
+    )
 
 
 def goal_measures(goal: Goal):
@@ -116,8 +121,8 @@ def overview_indicators(strategy: Strategy):
     return Indicator.objects.of_strategy(strategy).only("code", "name", "kind", "goal")
 
 
-def kgi_card_indicators(strategy: Strategy, pks: Iterable[int]):
-    """The KGIs whose cards a page shows, with their figures (every year's, for the trend chart)."""
+def page_indicators(strategy: Strategy, pks: Iterable[int]):
+    """The indicators one page shows (its KGI cards, its table rows), with their figures, in plan order."""
     return Indicator.objects.of_strategy(strategy).filter(pk__in=list(pks)).with_figures()
 
 
@@ -134,12 +139,16 @@ def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int
     return set(actuals.order_by().values_list("fiscal_year", flat=True).distinct())
 
 
-def stored_results(strategy: Strategy, years: list[int], internal: bool) -> dict[int, dict[int, YearResult]]:
-    """By indicator id, its results in `years` as stored (kpis.StoredResult), read as plain values."""
+def stored_results(
+    strategy: Strategy, years: list[int], internal: bool, indicators=None
+) -> dict[int, dict[int, YearResult]]:
+    """By indicator id, its results in `years` as stored (kpis.StoredResult), read as plain values; of every
+    indicator or of those `indicators` (a queryset) select."""
     audience = StoredResult.Audience.INTERNAL if internal else StoredResult.Audience.PUBLIC
-    rows = StoredResult.objects.filter(
-        indicator__strategy=strategy, audience=audience, fiscal_year__in=years
-    ).values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
+    rows = StoredResult.objects.filter(indicator__strategy=strategy, audience=audience, fiscal_year__in=years)
+    if indicators is not None:
+        rows = rows.filter(indicator__in=indicators.values("pk"))
+    rows = rows.values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
     results: dict[int, dict[int, YearResult]] = {}
     for indicator_id, year, *fields in rows:
         results.setdefault(indicator_id, {})[year] = YearResult(year, *fields)

@@ -8,7 +8,7 @@ notes, cause analyses or history.
 """
 
 from django.core.paginator import Page
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -19,7 +19,8 @@ from accounts.strategy import all_plans, current_strategy, current_strategy_or_4
 from goals.models import Department, Goal, Strategy
 from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind
-from kpis.rules.evaluation import rollup, scale_for
+from kpis.rules.evaluation import Evaluation, rollup, scale_for
+from kpis.rules.scale import Scale
 from lib.csvsafe import csv_response
 from reports.dashboards import charts, presenters, queries, todo
 from reports.dashboards.filters import IndicatorFilter
@@ -33,6 +34,8 @@ PER_PAGE = 50
 HOME_ALL_KGIS = 12
 KGI_CARDS_PER_PAGE = 12
 CHANGES_PER_PAGE = 50
+# The goal page's plan table: KPI rows to a page (a KPI shown twice, once 【再掲】, is two rows).
+PLAN_ROWS_PER_PAGE = 50
 
 
 def public_plan(request: HttpRequest, strategy: Strategy | None) -> HttpResponse:
@@ -77,7 +80,7 @@ def home(request: HttpRequest) -> HttpResponse:
         [i for i in kgis if goal is None or i.goal_id == goal.pk], KGI_CARDS_PER_PAGE, request.GET, "kgi_page"
     )
     shown = presenters.evaluated(
-        queries.kgi_card_indicators(strategy, (i.pk for i in cards.page)), years, scale, internal
+        queries.page_indicators(strategy, (i.pk for i in cards.page)), years, scale, internal
     )
     context = {
         "strategy": strategy,
@@ -130,20 +133,30 @@ def _goal_tabs(request: HttpRequest, goals: list[Goal]) -> list[tuple[Goal, str]
 @require_GET
 @require(can_read_dashboards, reason="dashboards")
 def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """A basic goal: its KGI cards (KGI_CARDS_PER_PAGE to a page, ?kgi_page=), its KPIs' grades by measure
+    and the plan table (PLAN_ROWS_PER_PAGE KPI rows to a page, ?kpi_page=; a page repeats the measure and
+    policy of its first rows).
+
+    Read lean: the distribution counts the stored grades of every indicator the goal shows (no figure
+    objects); only the page's KGIs and KPIs are fetched with their figures."""
     strategy = current_strategy_or_404(request)
     goal = get_object_or_404(Goal, strategy=strategy, code=code)
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
-    indicators = list(queries.goal_indicators(strategy, goal))
-    year, year_form, status = choose_year(request, strategy, indicators, internal)
-    years = strategy.plan_years
-    evaluations = presenters.evaluated_by_kind(
-        indicators, {Kind.KGI: years, Kind.KPI: [year]}, scale, internal
-    )
-    kgis = presenters.goal_kgi_cards(goal, evaluations, year, scale, years)
-    by_id = {e.indicator.pk: e for e in evaluations}
-    measures = presenters.plan_rows(queries.goal_measures(goal), by_id, year)
-    distribution = presenters.measure_distribution(measures, year, scale)
+    indicators = queries.goal_indicators(strategy, goal)
+    seen = presenters.FigureYears(queries.figure_years(strategy, internal, indicators))
+    year, year_form, status = choose_year(request, strategy, seen, internal)
+    listed = list(indicators)
+    results = queries.stored_results(strategy, [year], internal, indicators)
+    grades = {e.indicator.pk: e for e in queries.lean_evaluations(listed, results, [year], internal)}
+    slots = presenters.plan_slots(queries.goal_measures(goal), grades)
+    query = _with_year(request, year)
+    own_kgis = [i for i in listed if i.kind == Kind.KGI and i.goal_id == goal.pk]
+    kgi_pager = presenters.pager(own_kgis, KGI_CARDS_PER_PAGE, query, "kgi_page")
+    kpi_pager = presenters.pager(presenters.kpi_slots(slots), PLAN_ROWS_PER_PAGE, query, "kpi_page")
+    page_slots = presenters.slots_on_page(slots, kpi_pager)
+    cards, rows = _goal_page_figures(strategy, kgi_pager, page_slots, year, scale, internal)
+    distribution = presenters.measure_distribution(slots, grades, year, scale)
     context = {
         "strategy": strategy,
         "goal": goal,
@@ -151,14 +164,43 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
         "scale": scale,
         "year": year,
         "year_form": year_form,
-        "kgis": kgis,
-        "measures": measures,
+        "kgis": presenters.goal_kgi_cards(goal, cards, year, scale, strategy.plan_years),
+        "kgi_pager": kgi_pager,
+        "measures": presenters.plan_rows(page_slots, rows, year),
+        "kpi_pager": kpi_pager,
         "distribution": distribution,
-        "distribution_total": rollup(presenters.of_kind(evaluations, Kind.KPI), year, scale),
+        "distribution_total": rollup(presenters.of_kind(grades.values(), Kind.KPI), year, scale),
         "distribution_chart": charts.distribution_figure(presenters.measure_chart_rows(distribution), scale),
         "opinions": queries.goal_opinions(strategy, year, goal) if internal else None,
     }
     return render(request, "dashboards/goal.html", context, status=status)
+
+
+def _with_year(request: HttpRequest, year: int) -> QueryDict:
+    """The request's parameters with the year shown: the links to other pages keep it."""
+    query = request.GET.copy()
+    query["fy"] = str(year)
+    return query
+
+
+def _goal_page_figures(
+    strategy: Strategy,
+    kgi_pager: presenters.Pager,
+    slots: list[presenters.PlanSlot],
+    year: int,
+    scale: Scale,
+    internal: bool,
+) -> tuple[list[Evaluation], dict[int, Evaluation]]:
+    """The page's KGIs evaluated in every plan year (their charts) and its table's KPIs in `year` (by id),
+    fetched with their figures together."""
+    kgi_ids = {i.pk for i in kgi_pager.page}
+    kpi_ids = {slot.placement.indicator_id for slot in slots if slot.placement}
+    fetched = list(queries.page_indicators(strategy, kgi_ids | kpi_ids))
+    cards = presenters.evaluated(
+        [i for i in fetched if i.pk in kgi_ids], strategy.plan_years, scale, internal
+    )
+    rows = presenters.evaluated([i for i in fetched if i.pk in kpi_ids], [year], scale, internal)
+    return cards, {e.indicator.pk: e for e in rows}
 
 
 @require_GET

@@ -118,6 +118,15 @@ def test_the_indicator_table_counts_every_row_and_keeps_filters_and_sort_across_
     assert "G1-KGI" not in second  # the filter held
 
 
+def test_the_goal_page_pages_its_kgi_cards_and_plan_table_with_their_totals(reader, large):
+    # 30 KGIs and 210 KPIs a goal (tests/reports/test_goal_plan_pages.py for the pages themselves)
+    page = html(reader, "/goals/G1/?fy=2026")
+    assert len(page.encode()) < MB
+    assert "全30件中 1〜12件" in page and "全210件中 1〜50件" in page
+    assert page.count('<article class="kgi-card wide">') == 12
+    assert 'href="?fy=2026&amp;kpi_page=2#plan-heading"' in page
+
+
 def test_the_department_page_is_paginated_with_its_total(reader, large):
     page = html(reader, "/departments/large-dept/")
     assert "全960件中 1〜50件" in page and len(page.encode()) < MB

@@ -19,6 +19,7 @@ PAGES = [
     "/?fy=2026",
     "/goals/G1/",
     "/goals/G4/?fy=2027",
+    "/goals/G2/?kgi_page=2&kpi_page=9",
     "/indicators/",
     "/indicators/?goal=__goal__&grade=A&sort=-rate",
     "/indicators/?export=csv&sort=grade",
@@ -26,7 +27,13 @@ PAGES = [
     "/indicators/G1-M1-K1/",
     "/departments/__code__-dept/",
 ]
-PUBLIC_PAGES = ["/", "/goals/G1/", "/indicators/?export=csv", "/indicators/G1-M1-K1/"]
+PUBLIC_PAGES = [
+    "/",
+    "/goals/G1/",
+    "/goals/G1/?kpi_page=2",
+    "/indicators/?export=csv",
+    "/indicators/G1-M1-K1/",
+]
 
 
 def _url(page: str, code: str, strategy) -> str:
