@@ -6,7 +6,6 @@ written as strings holding the exact value (see docs/api.md), never as floats.
 
 import datetime
 import json
-import textwrap
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import groupby
@@ -268,7 +267,10 @@ def json_chunks(head: dict, items: Iterable[dict]) -> Iterator[str]:
     yield json.dumps({**head, "indicators": []}, ensure_ascii=False, indent=2).removesuffix("[]\n}")
     separator = "[\n"
     for item in items:
-        yield separator + textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), " " * 4)
+        # Indented at the JSON's own line breaks only: textwrap.indent would also break at a name's NEL
+        # (U+0085) or U+2028, which JSON leaves unescaped, and write spaces into the value.
+        text = json.dumps(item, ensure_ascii=False, indent=2)
+        yield separator + "\n".join("    " + line for line in text.split("\n"))
         separator = ",\n"
     yield "[]\n}\n" if separator == "[\n" else "\n  ]\n}\n"
 
