@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.access import Role
-from kpis.models import ActualValue, Indicator
+from kpis.models import ActualValue, Indicator, StoredResult
 from tests.support.factories import PASSWORD, make_user, set_actual, update_indicators
 
 pytestmark = pytest.mark.django_db
@@ -135,3 +135,16 @@ def test_the_indicator_table_csv_is_the_golden_bytes(golden_plan, client, settin
     response = client.get("/indicators/", {"export": "csv", "fy": "2025", "sort": "-rate"})
     assert response.status_code == 200
     check(f"table-{reader}.csv", body(response))
+
+
+@pytest.mark.parametrize("reader", ["public", "planning"])
+def test_results_missing_from_the_store_are_computed_to_the_same_bytes(
+    golden_plan, client, settings, reader, caplog
+):
+    settings.PUBLIC_DASHBOARDS = True
+    if reader == "planning":
+        planning_client(client)
+    StoredResult.objects.filter(indicator__code__in=["G2-KGI1", "G3-M1-K1", "G4-M3-K3"]).delete()
+    for name, view, params in ANSWERS:
+        check(f"api-{reader}-{name}", body(client.get(reverse(view), params)))
+    assert "Results of G3-M1-K1 are not stored" in caplog.text

@@ -51,10 +51,11 @@ CHARACTERS = st.characters(blacklist_categories=("Cs",), blacklist_characters="\
 TEXT = st.lists(st.one_of(PIECES, DIGITS, st.text(CHARACTERS, max_size=8)), min_size=1, max_size=5).map(
     "".join
 )
-# Figures as an indicator stores them (20 digits, 6 places), negatives, zero and tiny ones included.
+# Figures as an indicator stores them (6 places; 15 digits, which SQLite reads back exactly), negatives,
+# zero and tiny ones included.
 NUMBER = st.decimals(
-    min_value=Decimal("-99999999999999.999999"),
-    max_value=Decimal("99999999999999.999999"),
+    min_value=Decimal("-999999999.999999"),
+    max_value=Decimal("999999999.999999"),
     places=6,
     allow_nan=False,
     allow_infinity=False,
