@@ -513,22 +513,23 @@ JSON_YEAR = """        {
 
 def _json_item(item: Item, codes: _JsonCodes) -> str:
     js, jn, num = _js, _jn, _jnum
+    # Numbers' texts need no escaping: quoted as they are.
     years = [
         JSON_YEAR
         % (
-            y.fiscal_year,
-            num(y.expected),
-            num(y.actual),
-            jn(y.data_period),
-            codes[y.quality],
-            codes[y.figure_state],
-            codes[y.next_publication],
-            codes[y.status],
-            num(y.rate),
-            codes[y.grade],
-            num(y.progress),
+            year,
+            "null" if expected is None else f'"{expected}"',
+            "null" if actual is None else f'"{actual}"',
+            "null" if period is None else period,
+            codes[quality],
+            codes[state],
+            codes[upcoming],
+            codes[status],
+            "null" if rate is None else f'"{rate}"',
+            codes[grade],
+            "null" if progress is None else f'"{progress}"',
         )
-        for y in item.years
+        for year, expected, actual, period, quality, state, upcoming, status, rate, grade, progress in item.years
     ]
     department = "null"
     if item.department_code is not None:
@@ -614,19 +615,19 @@ def _csv_rows(item: Item, safe: _Neutralised) -> Iterator[list]:
         _cell(item.target_year),
         _cell(csv_number(item.target_value)),
     ]
-    for y in item.years:
+    for year, expected, actual, period, quality, state, upcoming, status, rate, grade, progress in item.years:
         yield own + [
-            y.fiscal_year,
-            _cell(csv_number(y.expected)),
-            _cell(csv_number(y.actual)),
-            _cell(y.data_period),
-            safe[y.quality],
-            safe[y.figure_state],
-            safe[y.next_publication],
-            safe[y.status],
-            _cell(csv_number(y.rate)),
-            safe[y.grade],
-            _cell(csv_number(y.progress)),
+            year,
+            "" if expected is None else expected if not expected.startswith(TINY) else csv_number(expected),
+            "" if actual is None else actual if not actual.startswith(TINY) else csv_number(actual),
+            "" if period is None else period,
+            safe[quality],
+            safe[state],
+            safe[upcoming],
+            safe[status],
+            "" if rate is None else rate if not rate.startswith(TINY) else csv_number(rate),
+            safe[grade],
+            "" if progress is None else progress if not progress.startswith(TINY) else csv_number(progress),
         ]
 
 
