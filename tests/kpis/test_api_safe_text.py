@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from accounts.access import Role
 from goals.models import Department
+from kpis.api import serializers
 from kpis.models import ActualValue, Indicator
 from lib.csvsafe import FORMULA_PREFIXES
 from tests.kpis import legacy_export
@@ -129,3 +130,14 @@ def test_figures_come_out_as_before(planner, plan, baseline, target, first, seco
     set_actual(CODE, 2025, first, status=ActualValue.Status.SUBMITTED)
     set_actual(CODE, 2026, second)
     check_against_legacy(planner, plan)
+
+
+@given(value=st.decimals(allow_nan=False, allow_infinity=False))
+def test_numbers_written_from_their_stored_text_read_as_from_the_decimal(value):
+    """The export writes a stored result's text (str(Decimal), lib.fields.ExactDecimalField) without making
+    the Decimal; the text is the one the Decimal would give, in the JSON and in the CSV."""
+    text = str(value)
+    assert serializers.exact_text(text) == serializers.decimal_text(value)
+    assert serializers.fixed_from_text(text) == serializers.fixed_text(value)
+    for written in (serializers.decimal_text(value), serializers.fixed_text(value)):
+        assert serializers.csv_number(written) == str(Decimal(written))
