@@ -2,12 +2,14 @@
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 
 # A cell starting with one of these is taken as a formula by Excel and LibreOffice (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Rows written per piece of a streamed CSV.
+ROWS_PER_PIECE = 500
 
 
 def neutralise_formula(value):
@@ -17,17 +19,39 @@ def neutralise_formula(value):
     return value
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
-    """UTF-8 with a BOM, so Excel opens it in Japanese; every text cell neutralised."""
+def csv_pieces(header: Sequence[str], rows: Iterable[Sequence], size: int = ROWS_PER_PIECE) -> Iterator[str]:
+    """The CSV's text in pieces of `size` rows: a BOM first, so Excel opens it in Japanese; CRLF; every text
+    cell neutralised, None an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
+    batch = []
+    yield "\ufeff" + buffer.getvalue()
     for row in rows:
-        writer.writerow(["" if cell is None else neutralise_formula(cell) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        batch.append(["" if cell is None else neutralise_formula(cell) for cell in row])
+        if len(batch) >= size:
+            yield _written(buffer, writer, batch)
+            batch = []
+    if batch:
+        yield _written(buffer, writer, batch)
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
-    response = HttpResponse(csv_bytes(header, rows), content_type="text/csv; charset=utf-8")
+def _written(buffer: io.StringIO, writer, rows: list) -> str:
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 with a BOM, so Excel opens it in Japanese; every text cell neutralised."""
+    return "".join(csv_pieces(header, rows)).encode("utf-8")
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> StreamingHttpResponse:
+    """The CSV streamed as csv_bytes writes it. `rows` is read while the client reads: pass rows already
+    made (a list) when making them needs the request's language or settings."""
+    pieces = (piece.encode("utf-8") for piece in csv_pieces(header, rows))
+    response = StreamingHttpResponse(pieces, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -4,27 +4,43 @@ Every figure comes from kpis.rules.evaluation, so the API, the export and the sc
 written as strings holding the exact value (see docs/api.md), never as floats.
 """
 
+import csv
 import datetime
+import io
 import json
-import textwrap
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from itertools import groupby
+from json.encoder import encode_basestring as _encode_string
 from operator import itemgetter
 from typing import NamedTuple
 
+from django.db.models import CharField, F, FilteredRelation, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from goals.models import Strategy
 from kpis.models import INDICATOR_ORDER, ActualValue, Indicator, Placement, StoredResult
-from kpis.rules.achievement import NOT_EVALUABLE, YearResult
-from kpis.rules.evaluation import Evaluation, evaluate_indicator, scale_for
-from kpis.rules.publication import figure_state
+from kpis.rules.achievement import NOT_EVALUABLE
+from kpis.rules.evaluation import evaluate_indicator, scale_for
+from kpis.rules.publication import missing_by_month
+from lib.csvsafe import neutralise_formula
 
 # Rows read from the database per round trip while streaming (a server-side cursor on PostgreSQL).
 CHUNK = 2000
-# A stored result's fields in kpis.rules.achievement.YearResult's order, after its fiscal year.
-RESULT_FIELDS = ("expected", "actual", "compared", "rate", "grade", "progress")
+# A year's columns after its fiscal year: the stored result's (numbers as text) and the figure's entered.
+RESULT_TEXTS = ("expected", "actual", "rate", "progress")
+YEAR_COLUMNS = (
+    "expected_text",
+    "actual_text",
+    "rate_text",
+    "grade",
+    "progress_text",
+    "figure__status",
+    "value_text",
+    "figure__data_period",
+    "figure__quality",
+)
 
 # The CSV's columns, in order. Fixed (not translated) so that files read back the same everywhere;
 # 指標コード, 年度 and 実績値 are the headers import_actuals reads, so an export can be edited and imported.
@@ -72,21 +88,103 @@ def fixed_text(value: Decimal | None) -> str | None:
     return None if value is None else format(value, "f")
 
 
-class Placed(NamedTuple):
-    """Where the plan shows an indicator: the policy's code, and whether it is shown again there (【再掲】)."""
+def exact_text(text: str | None) -> str | None:
+    """`decimal_text` of a Decimal given as its text (str(Decimal), as kpis.StoredResult keeps it), without
+    making the Decimal when the text is already plain: trailing zeros dropped, "0" for zero."""
+    if text is None:
+        return None
+    if "E" in text or len(text) > PLAIN_DIGITS:
+        return decimal_text(Decimal(text))
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("0", "-0", "", "-") else text
 
-    policy_code: str
-    is_repost: bool
+
+def fixed_from_text(text: str | None) -> str | None:
+    """`fixed_text` of a Decimal given as its text: the text itself unless written with an exponent."""
+    if text is None or "E" not in text:
+        return text
+    return fixed_text(Decimal(text))
 
 
-class Record(NamedTuple):
-    """What the export shows of a figure besides its results: its status, the period it measures and how
-    final it is (and its value, which says whether it is entered at all)."""
+def csv_number(text: str | None):
+    """A number's cell as the CSV writes a Decimal (str): plain text as it is; zeros and values under a
+    millionth, which str() writes with an exponent ("1E-7"), through Decimal."""
+    if text is None:
+        return None
+    return str(Decimal(text)) if text.startswith(TINY) else text
 
-    status: str
-    value: Decimal | None
-    measured_year: int
-    quality: str
+
+# Stored texts of this length or less hold fewer digits than Decimal's precision (28): normalising them
+# rounds nothing, so exact_text may work on the text.
+PLAIN_DIGITS = 26
+TINY = ("0.000000", "-0.000000")
+
+
+class Year(NamedTuple):
+    """One year of an indicator as the export writes it: numbers as exact text, codes as text."""
+
+    fiscal_year: int
+    expected: str | None
+    actual: str | None
+    data_period: int | None
+    quality: str | None
+    figure_state: str
+    next_publication: str | None
+    status: str | None
+    rate: str | None
+    grade: str | None
+    progress: str | None
+
+
+class Item(NamedTuple):
+    """One indicator as the export writes it, read from plain rows (no model object)."""
+
+    code: str
+    kind: str
+    goal_code: str
+    measure_code: str | None
+    policy_codes: list[str]
+    repost_policy_codes: list[str]
+    name: str
+    unit: str
+    direction: str
+    aggregation: str
+    department_code: str | None
+    department_name: str | None
+    baseline_year: int | None
+    baseline_value: str | None
+    target_year: int | None
+    target_value: str | None
+    revised_from: int | None
+    latest_publication: str | None
+    next_publication: str | None
+    data_lag: int | None
+    years: list[Year]
+
+
+# The indicator's fields read, in this order (values_list): what Item and the figures' states need.
+INDICATOR_FIELDS = (
+    "pk",
+    "code",
+    "kind",
+    "goal__code",
+    "measure__code",
+    "name",
+    "unit",
+    "direction",
+    "aggregation",
+    "department__code",
+    "department__name",
+    "baseline_year",
+    "baseline_value",
+    "target_year",
+    "target_value",
+    "revised_from_year",
+    "latest_publication",
+    "next_publication",
+    "data_lag",
+)
 
 
 def _in_plan_order(queryset, prefix: str = "", *then: str):
@@ -97,7 +195,7 @@ def _in_plan_order(queryset, prefix: str = "", *then: str):
 
 def _by_indicator(rows: Iterator[tuple], position: dict[int, int]) -> Iterator[tuple[int, list[tuple]]]:
     """(position of the indicator, its rows) from rows in plan order whose first value is the indicator's id;
-    rows of an indicator written after the list of ids was read (position unknown) are left out."""
+    rows of an indicator written after the indicators were read (position unknown) are left out."""
     for indicator_id, group in groupby(rows, key=itemgetter(0)):
         if indicator_id in position:
             yield position[indicator_id], list(group)
@@ -111,25 +209,29 @@ def _take(groups: Iterator[tuple[int, list[tuple]]], pending: list, at: int) -> 
     return pending[0][1] if pending[0][0] == at else []
 
 
-def _evaluations(
-    strategy: Strategy, approved_only: bool, years: list[int]
-) -> Iterator[tuple[Evaluation, list]]:
-    """Every indicator of the strategy with its results in `years` and where the plan shows it, read in a
-    fixed number of queries whatever the plan's size, each as a stream (`.iterator()`): memory does not grow
-    with the plan. The streams are in the same (plan) order and merged here; results come as stored
-    (kpis.StoredResult) and as plain values, not one model object per figure."""
-    indicators = Indicator.objects.filter(strategy=strategy)
-    position = {pk: n for n, pk in enumerate(_in_plan_order(indicators).values_list("pk", flat=True))}
+def _as_text(field: str):
+    """A column read as its text: no conversion per value (a stored result is kept as str(Decimal))."""
+    return Cast(field, output_field=CharField())
+
+
+def _streams(strategy: Strategy, approved_only: bool, years: list[int]) -> list:
+    """The rows that come many per indicator, each query in plan order: its years, each a stored result (as
+    text) with the figure entered for it, if any (whether it has a value, not the value); its placements."""
     of_plan = {"indicator__strategy": strategy}
     audience = StoredResult.Audience.PUBLIC if approved_only else StoredResult.Audience.INTERNAL
-    results = _in_plan_order(
-        StoredResult.objects.filter(**of_plan, audience=audience, fiscal_year__in=years), "indicator__"
-    ).values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
-    actuals = ActualValue.objects.filter(**of_plan, fiscal_year__in=years)
+    entered = Q(indicator__actuals__fiscal_year=F("fiscal_year"))
     if approved_only:
-        actuals = actuals.filter(status=ActualValue.Status.APPROVED)
-    statuses = _in_plan_order(actuals, "indicator__").values_list(
-        "indicator_id", "fiscal_year", "status", "value", "data_period", "quality"
+        entered &= Q(indicator__actuals__status=ActualValue.Status.APPROVED)
+    years = (
+        _in_plan_order(
+            StoredResult.objects.filter(**of_plan, audience=audience, fiscal_year__in=years), "indicator__"
+        )
+        .annotate(
+            figure=FilteredRelation("indicator__actuals", condition=entered),
+            **{f"{name}_text": _as_text(name) for name in RESULT_TEXTS},
+            value_text=_as_text("figure__value"),
+        )
+        .values_list("indicator_id", "fiscal_year", *YEAR_COLUMNS)
     )
     placements = _in_plan_order(
         Placement.objects.filter(**of_plan),
@@ -139,92 +241,167 @@ def _evaluations(
         "policy__number",
         "order",
     ).values_list("indicator_id", "policy__code", "is_repost")
-    streams = [_by_indicator(q.iterator(chunk_size=CHUNK), position) for q in (results, statuses, placements)]
+    return [years, placements]
+
+
+def plain_items(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None) -> Iterator[Item]:
+    """Every indicator of the strategy with its plan years (or `fiscal_year`), in plan order, read in a fixed
+    number of queries whatever the plan's size: the indicators as rows, then one stream each (`.iterator()`)
+    of years (kpis.StoredResult as text, joined to the figure entered) and placements, merged here. No model
+    object per indicator or figure, and nothing recomputed: the rates and grades come as stored."""
+    years = [fiscal_year] if fiscal_year is not None else strategy.plan_years
+    today = timezone.localdate()
+    indicators = list(
+        _in_plan_order(Indicator.objects.filter(strategy=strategy)).values_list(*INDICATOR_FIELDS)
+    )
+    position = {row[0]: n for n, row in enumerate(indicators)}
+    streams = [
+        _by_indicator(q.iterator(chunk_size=CHUNK), position)
+        for q in _streams(strategy, approved_only, years)
+    ]
     pending = [[None] for _stream in streams]
-    rows = _in_plan_order(indicators.select_related("strategy", "goal", "measure", "department"))
-    for indicator in rows.iterator(chunk_size=CHUNK):
-        if indicator.pk not in position:
-            continue  # written after the list of ids was read
-        at = position[indicator.pk]
-        stored, entered, placed = (_take(s, p, at) for s, p in zip(streams, pending, strict=True))
-        evaluation = _evaluation(indicator, stored, entered, years, approved_only)
-        yield evaluation, [Placed(code, repost) for _id, code, repost in placed]
+    for at, row in enumerate(indicators):
+        stored, placed = (_take(s, p, at) for s, p in zip(streams, pending, strict=True))
+        yield _item(row, stored, placed, years, today, approved_only)
 
 
-def _evaluation(indicator: Indicator, stored: list, entered: list, years: list[int], approved_only: bool):
-    results = {row[1]: YearResult(row[1], *row[2:]) for row in stored}
-    if any(year not in results for year in years):
-        # Not stored (a bug, or a database not yet brought up to date): evaluation computes it, and logs.
-        (fetched,) = Indicator.objects.filter(pk=indicator.pk).with_figures()
-        return evaluate_indicator(fetched, years, scale_for(indicator.strategy), approved_only)
-    return Evaluation(
-        indicator,
-        results,
-        {
-            year: Record(status, value, indicator.data_period_of(year) if period is None else period, quality)
-            for _id, year, status, value, period, quality in entered
-        },
+def _item(row: tuple, stored: list, placed: list, years: list[int], today, approved_only: bool) -> Item:
+    by_year = {r[1]: r[1:] for r in stored}
+    if any(year not in by_year for year in years):
+        by_year = _computed(row[0], years, approved_only)
+    (_pk, code, kind, goal, measure, name, unit, direction, aggregation, dept_code, dept_name) = row[:11]
+    (baseline_year, baseline, target_year, target, revised_from, latest, upcoming, lag) = row[11:]
+    awaiting = _awaiting(upcoming, today)
+    return Item(
+        code,
+        kind,
+        goal,
+        measure,
+        [p[1] for p in placed],
+        [p[1] for p in placed if p[2]],
+        name,
+        unit,
+        direction,
+        aggregation,
+        dept_code,
+        dept_name,
+        baseline_year,
+        decimal_text(baseline),
+        target_year,
+        decimal_text(target),
+        revised_from,
+        month_text(latest),
+        month_text(upcoming),
+        lag,
+        [_year(by_year[year], lag or 0, awaiting) for year in years],
     )
 
 
-def _indicator(
-    evaluation: Evaluation, placements: list[Placed], years: list[int], today: datetime.date
-) -> dict:
-    indicator = evaluation.indicator
-    department = indicator.department
+def _awaiting(upcoming: datetime.date | None, today: datetime.date) -> tuple[str, str | None]:
+    """A missing figure's state and next publication month (kpis.rules.publication.missing_state)."""
+    missing = missing_by_month(upcoming, today)
+    return missing.code, month_text(missing.next_publication)
+
+
+def _year(row: tuple, lag: int, awaiting: tuple) -> Year:
+    """A year from its row: fiscal year, YEAR_COLUMNS (no status: no figure entered)."""
+    year, expected, actual, rate, grade, progress, status, value, period, quality = row
+    if value is not None:
+        if period is None:
+            period = year - lag
+        state, upcoming = "entered", None
+    else:
+        period = quality = None
+        state, upcoming = awaiting
+    return Year(
+        year,
+        fixed_from_text(expected),
+        exact_text(actual),
+        period,
+        quality,
+        state,
+        upcoming,
+        status,
+        fixed_from_text(rate),
+        None if grade == NOT_EVALUABLE else grade,
+        fixed_from_text(progress),
+    )
+
+
+def _computed(indicator_id: int, years: list[int], approved_only: bool) -> dict[int, tuple]:
+    """Results not stored (a bug, or a database not yet brought up to date): kpis.rules.evaluation computes
+    them, and logs. Returned as the stream gives them: by year, the year's row."""
+    (indicator,) = Indicator.objects.filter(pk=indicator_id).select_related("strategy").with_figures()
+    evaluation = evaluate_indicator(indicator, years, scale_for(indicator.strategy), approved_only)
+    rows = {}
+    for year in years:
+        result, figure = evaluation.year(year), evaluation.record(year)
+        numbers = [_text(result.expected), _text(result.actual), _text(result.rate)]
+        entered = [None] * 4
+        if figure is not None:
+            entered = [figure.status, _text(figure.value), figure.data_period, figure.quality]
+        rows[year] = (year, *numbers, result.grade, _text(result.progress), *entered)
+    return rows
+
+
+def _text(value: Decimal | None) -> str | None:
+    """A Decimal as kpis.StoredResult keeps it (lib.fields.ExactDecimalField)."""
+    return None if value is None else str(value)
+
+
+def _year_dict(year: Year) -> dict:
     return {
-        "code": indicator.code,
-        "kind": indicator.kind,
-        "goal_code": indicator.goal.code,
-        "measure_code": indicator.measure.code if indicator.measure else None,
-        "policy_codes": [p.policy_code for p in placements],
-        "repost_policy_codes": [p.policy_code for p in placements if p.is_repost],
-        "name": indicator.name,
-        "unit": indicator.unit,
-        "direction": indicator.direction,
-        "aggregation": indicator.aggregation,
-        "department": {"code": department.code, "name": department.name} if department else None,
-        "baseline": {"fiscal_year": indicator.baseline_year, "value": decimal_text(indicator.baseline_value)},
+        "fiscal_year": year.fiscal_year,
+        "expected": year.expected,
+        "actual": year.actual,
+        # The period the figure measures and how final it is; for a missing figure, whether it is only
+        # awaiting its source's publication ("awaiting", with the month) or not entered ("missing").
+        "data_period": year.data_period,
+        "quality": year.quality,
+        "figure_state": year.figure_state,
+        "next_publication": year.next_publication,
+        "status": year.status,
+        "rate": year.rate,
+        "grade": year.grade,
+        "progress_from_baseline": year.progress,
+    }
+
+
+def item_dict(item: Item) -> dict:
+    """The indicator as a JSON object (docs/api.md): what json_pieces writes from its templates."""
+    return {
+        "code": item.code,
+        "kind": item.kind,
+        "goal_code": item.goal_code,
+        "measure_code": item.measure_code,
+        "policy_codes": item.policy_codes,
+        "repost_policy_codes": item.repost_policy_codes,
+        "name": item.name,
+        "unit": item.unit,
+        "direction": item.direction,
+        "aggregation": item.aggregation,
+        "department": None
+        if item.department_code is None
+        else {"code": item.department_code, "name": item.department_name},
+        "baseline": {"fiscal_year": item.baseline_year, "value": item.baseline_value},
         "target": {
-            "fiscal_year": indicator.target_year,
-            "value": decimal_text(indicator.target_value),
+            "fiscal_year": item.target_year,
+            "value": item.target_value,
             # The first year this target applies to after a mid-term revision (中間見直し); null: since the start.
-            "revised_from": indicator.revised_from_year,
+            "revised_from": item.revised_from,
         },
         "publication": {
-            "latest": month_text(indicator.latest_publication),
-            "next": month_text(indicator.next_publication),
-            "data_lag": indicator.data_lag,
+            "latest": item.latest_publication,
+            "next": item.next_publication,
+            "data_lag": item.data_lag,
         },
-        "years": [_year(evaluation, year, today) for year in years],
+        "years": [_year_dict(year) for year in item.years],
     }
 
 
 def month_text(day: datetime.date | None) -> str | None:
     """A publication month as "2027-03"."""
     return None if day is None else f"{day:%Y-%m}"
-
-
-def _year(evaluation: Evaluation, year: int, today: datetime.date) -> dict:
-    result = evaluation.year(year)
-    record = evaluation.record(year)
-    missing = figure_state(evaluation.indicator, record, today)
-    entered = missing is None
-    return {
-        "fiscal_year": year,
-        "expected": fixed_text(result.expected),
-        "actual": decimal_text(result.actual),
-        # The period the figure measures and how final it is; for a missing figure, whether it is only
-        # awaiting its source's publication ("awaiting", with the month) or not entered ("missing").
-        "data_period": record.measured_year if entered else None,
-        "quality": record.quality if entered else None,
-        "figure_state": "entered" if entered else missing.code,
-        "next_publication": month_text(missing.next_publication) if missing else None,
-        "status": record.status if record else None,
-        "rate": fixed_text(result.rate),
-        "grade": None if result.grade == NOT_EVALUABLE else result.grade,
-        "progress_from_baseline": fixed_text(result.progress),
-    }
 
 
 def document_head(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None) -> dict:
@@ -244,72 +421,215 @@ def document_head(strategy: Strategy, *, approved_only: bool, fiscal_year: int |
     }
 
 
-def indicator_items(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None):
-    """The export's indicators one by one, in plan order, each with its plan years (or `fiscal_year`).
-
-    approved_only: unapproved figures are left out, as if not yet reported (what the public sees).
-    """
-    years = [fiscal_year] if fiscal_year is not None else strategy.plan_years
-    today = timezone.localdate()
-    for evaluation, placements in _evaluations(strategy, approved_only, years):
-        yield _indicator(evaluation, placements, years, today)
-
-
-def indicators_document(strategy: Strategy, *, approved_only: bool, fiscal_year: int | None = None) -> dict:
-    """The whole export in memory (the export_indicators command): `document_head` and every indicator."""
-    head = document_head(strategy, approved_only=approved_only, fiscal_year=fiscal_year)
-    items = indicator_items(strategy, approved_only=approved_only, fiscal_year=fiscal_year)
-    return {**head, "indicators": list(items)}
-
-
-def json_chunks(head: dict, items: Iterable[dict]) -> Iterator[str]:
-    """The document as `json_text` writes it, written piece by piece as the items come: the same text."""
+def json_pieces(head: dict, items: Iterable[Item]) -> Iterator[str]:
+    """The document as json.dumps(…, ensure_ascii=False, indent=2) writes `{**head, "indicators": [item_dict
+    for each item]}`, piece by piece as the items come: the same text, written from fixed templates (the
+    standard library's indented encoder is pure Python, a call per value)."""
     # `"indicators": []` is the document's last key: its text up to the list, then the list item by item.
     yield json.dumps({**head, "indicators": []}, ensure_ascii=False, indent=2).removesuffix("[]\n}")
     separator = "[\n"
+    codes = _JsonCodes()
     for item in items:
-        yield separator + textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), " " * 4)
+        yield separator + _json_item(item, codes)
         separator = ",\n"
     yield "[]\n}\n" if separator == "[\n" else "\n  ]\n}\n"
 
 
-def json_text(document: dict) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+class _JsonCodes(dict):
+    """JSON strings of the values that repeat on every year (states, statuses, grades, months), remembered."""
+
+    def __missing__(self, value):
+        self[value] = text = _js(value)
+        return text
+
+
+def _jnum(text: str | None) -> str:
+    """A number's exact text as a JSON string: digits, sign and point need no escaping."""
+    return "null" if text is None else f'"{text}"'
+
+
+def _js(value: str | None) -> str:
+    return "null" if value is None else _encode_string(value)
+
+
+def _jn(value: int | None) -> str:
+    return "null" if value is None else int.__repr__(value)
+
+
+def _json_list(texts: list[str], indent: str) -> str:
+    if not texts:
+        return "[]"
+    inner = indent + "  "
+    return "[\n" + ",\n".join(inner + _encode_string(t) for t in texts) + "\n" + indent + "]"
+
+
+# An indicator at the list's depth (4 spaces), as json.dumps(item_dict(item), indent=2) indented by 4.
+JSON_ITEM = """    {
+      "code": %s,
+      "kind": %s,
+      "goal_code": %s,
+      "measure_code": %s,
+      "policy_codes": %s,
+      "repost_policy_codes": %s,
+      "name": %s,
+      "unit": %s,
+      "direction": %s,
+      "aggregation": %s,
+      "department": %s,
+      "baseline": {
+        "fiscal_year": %s,
+        "value": %s
+      },
+      "target": {
+        "fiscal_year": %s,
+        "value": %s,
+        "revised_from": %s
+      },
+      "publication": {
+        "latest": %s,
+        "next": %s,
+        "data_lag": %s
+      },
+      "years": %s
+    }"""
+JSON_DEPARTMENT = """{
+        "code": %s,
+        "name": %s
+      }"""
+JSON_YEAR = """        {
+          "fiscal_year": %s,
+          "expected": %s,
+          "actual": %s,
+          "data_period": %s,
+          "quality": %s,
+          "figure_state": %s,
+          "next_publication": %s,
+          "status": %s,
+          "rate": %s,
+          "grade": %s,
+          "progress_from_baseline": %s
+        }"""
+
+
+def _json_item(item: Item, codes: _JsonCodes) -> str:
+    js, jn, num = _js, _jn, _jnum
+    # Numbers' texts need no escaping: quoted as they are.
+    years = [
+        JSON_YEAR
+        % (
+            year,
+            "null" if expected is None else f'"{expected}"',
+            "null" if actual is None else f'"{actual}"',
+            "null" if period is None else period,
+            codes[quality],
+            codes[state],
+            codes[upcoming],
+            codes[status],
+            "null" if rate is None else f'"{rate}"',
+            codes[grade],
+            "null" if progress is None else f'"{progress}"',
+        )
+        for year, expected, actual, period, quality, state, upcoming, status, rate, grade, progress in item.years
+    ]
+    department = "null"
+    if item.department_code is not None:
+        department = JSON_DEPARTMENT % (js(item.department_code), js(item.department_name))
+    return JSON_ITEM % (
+        js(item.code),
+        js(item.kind),
+        js(item.goal_code),
+        js(item.measure_code),
+        _json_list(item.policy_codes, "      "),
+        _json_list(item.repost_policy_codes, "      "),
+        js(item.name),
+        js(item.unit),
+        js(item.direction),
+        js(item.aggregation),
+        department,
+        jn(item.baseline_year),
+        num(item.baseline_value),
+        jn(item.target_year),
+        num(item.target_value),
+        jn(item.revised_from),
+        js(item.latest_publication),
+        js(item.next_publication),
+        jn(item.data_lag),
+        "[\n" + ",\n".join(years) + "\n      ]" if years else "[]",
+    )
 
 
 def csv_header() -> list[str]:
     return [label for _key, label in CSV_COLUMNS]
 
 
-def csv_rows(document: dict):
-    return csv_item_rows(document["indicators"])
-
-
-def csv_item_rows(items: Iterable[dict]):
-    """One row per indicator and year. Numbers go out as Decimals so that a minus sign is not taken
-    for a formula and quoted (csvutil only neutralises text)."""
+def csv_pieces(items: Iterable[Item], rows_per_piece: int = 500) -> Iterator[str]:
+    """The CSV as lib.csvsafe.csv_bytes writes `csv_header()` and one row per indicator and year (a BOM,
+    CRLF, every text cell neutralised, numbers as Decimals write), in pieces of about `rows_per_piece` rows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(csv_header())
+    yield "\ufeff" + buffer.getvalue()
+    safe = _Neutralised()
+    rows = []
     for item in items:
-        department = item["department"] or {}
-        for year in item["years"]:
-            flat = {
-                **item,
-                "policy_codes": " ".join(item["policy_codes"]),
-                "department_code": department.get("code"),
-                "department_name": department.get("name"),
-                "baseline_fiscal_year": item["baseline"]["fiscal_year"],
-                "baseline_value": item["baseline"]["value"],
-                "target_fiscal_year": item["target"]["fiscal_year"],
-                "target_value": item["target"]["value"],
-                **year,
-            }
-            for key in (
-                "baseline_value",
-                "target_value",
-                "expected",
-                "actual",
-                "rate",
-                "progress_from_baseline",
-            ):
-                if flat[key] is not None:
-                    flat[key] = Decimal(flat[key])
-            yield [flat[key] for key, _label in CSV_COLUMNS]
+        rows.extend(_csv_rows(item, safe))
+        if len(rows) >= rows_per_piece:
+            yield _written(buffer, writer, rows)
+            rows = []
+    if rows:
+        yield _written(buffer, writer, rows)
+
+
+def _written(buffer: io.StringIO, writer, rows: list) -> str:
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+class _Neutralised(dict):
+    """lib.csvsafe's cell for a text value, "" for None, remembered: codes and states repeat on every row."""
+
+    def __missing__(self, value):
+        self[value] = cell = "" if value is None else neutralise_formula(value)
+        return cell
+
+
+def _csv_rows(item: Item, safe: _Neutralised) -> Iterator[list]:
+    """The indicator's rows: its own cells (the same on each) and one year's. Numbers are not neutralised
+    (a minus sign is not a formula), as csv_bytes leaves Decimals."""
+    own = [
+        safe[item.code],
+        safe[item.kind],
+        safe[item.goal_code],
+        safe[item.measure_code],
+        neutralise_formula(" ".join(item.policy_codes)),
+        neutralise_formula(item.name),
+        neutralise_formula(item.unit),
+        safe[item.direction],
+        safe[item.aggregation],
+        safe[item.department_code],
+        safe[item.department_name],
+        _cell(item.baseline_year),
+        _cell(csv_number(item.baseline_value)),
+        _cell(item.target_year),
+        _cell(csv_number(item.target_value)),
+    ]
+    for year, expected, actual, period, quality, state, upcoming, status, rate, grade, progress in item.years:
+        yield own + [
+            year,
+            "" if expected is None else expected if not expected.startswith(TINY) else csv_number(expected),
+            "" if actual is None else actual if not actual.startswith(TINY) else csv_number(actual),
+            "" if period is None else period,
+            safe[quality],
+            safe[state],
+            safe[upcoming],
+            safe[status],
+            "" if rate is None else rate if not rate.startswith(TINY) else csv_number(rate),
+            safe[grade],
+            "" if progress is None else progress if not progress.startswith(TINY) else csv_number(progress),
+        ]
+
+
+def _cell(value):
+    return "" if value is None else value

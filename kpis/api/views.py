@@ -5,10 +5,7 @@ the town publishes them. Signed-in users with a role see every figure with its s
 (read and written as the client reads), and answered 304 by kpis.versioning while nothing changed.
 """
 
-import csv
-import io
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -20,7 +17,6 @@ from accounts import access
 from accounts.strategy import current_strategy
 from goals.models import Strategy
 from kpis.api import serializers
-from lib.csvsafe import neutralise_formula
 from lib.fiscal import parse_fiscal_year
 
 # Bytes written to the client at a time (about) while the answer is streamed.
@@ -44,7 +40,7 @@ class Export(NamedTuple):
         )
 
     def items(self):
-        return serializers.indicator_items(
+        return serializers.plain_items(
             self.strategy, approved_only=self.approved_only, fiscal_year=self.fiscal_year
         )
 
@@ -87,7 +83,7 @@ def _respond(request: HttpRequest, render) -> HttpResponse:
 
 
 def _in_pieces(texts: Iterable[str], size: int = PIECE) -> Iterator[bytes]:
-    """UTF-8 bytes in pieces of about `size`: fewer, larger writes than one per indicator or row."""
+    """UTF-8 bytes in pieces of about `size` characters: fewer, larger writes than one per indicator."""
     buffer, length = [], 0
     for text in texts:
         buffer.append(text)
@@ -99,24 +95,12 @@ def _in_pieces(texts: Iterable[str], size: int = PIECE) -> Iterator[bytes]:
         yield "".join(buffer).encode("utf-8")
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
-    """The CSV as lib.csvsafe.csv_bytes writes it (a BOM, CRLF, every text cell neutralised), line by line."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    yield "\ufeff"
-    for row in chain([header], (["" if c is None else neutralise_formula(c) for c in r] for r in rows)):
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
 @require_GET
 def indicators_json(request: HttpRequest) -> HttpResponse:
     return _respond(
         request,
         lambda export: StreamingHttpResponse(
-            _in_pieces(serializers.json_chunks(export.head(), export.items())),
+            _in_pieces(serializers.json_pieces(export.head(), export.items())),
             content_type="application/json; charset=utf-8",
         ),
     )
@@ -127,9 +111,8 @@ def indicators_csv(request: HttpRequest) -> HttpResponse:
     def render(export: Export):
         suffix = f"-{export.fiscal_year}" if export.fiscal_year else ""
         filename = f"indicators-{export.strategy.code}{suffix}.csv"
-        rows = serializers.csv_item_rows(export.items())
         response = StreamingHttpResponse(
-            _in_pieces(csv_lines(serializers.csv_header(), rows)), content_type="text/csv; charset=utf-8"
+            _in_pieces(serializers.csv_pieces(export.items())), content_type="text/csv; charset=utf-8"
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

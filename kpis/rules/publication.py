@@ -53,8 +53,15 @@ def awaiting_publication(indicator: Indicator, today: datetime.date | None = Non
 
 def missing_state(indicator: Indicator, today: datetime.date | None = None) -> MissingFigure:
     """The state of the indicator's figure for a year that has none (no row, or a row without a value)."""
-    if awaiting_publication(indicator, today):
-        return MissingFigure(indicator.next_publication)
+    return missing_by_month(indicator.next_publication, today)
+
+
+def missing_by_month(
+    next_publication: datetime.date | None, today: datetime.date | None = None
+) -> MissingFigure:
+    """missing_state from the indicator's next publication month alone (for rows read without a model)."""
+    if next_publication is not None and _month_not_over(next_publication, today or timezone.localdate()):
+        return MissingFigure(next_publication)
     return MissingFigure()
 
 

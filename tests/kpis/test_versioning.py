@@ -57,7 +57,17 @@ def test_an_unchanged_page_is_answered_304_without_drawing_it_again(
 
 
 @pytest.mark.parametrize(
-    "url", ["/", "/goals/G1/", "/indicators/", "/indicators/G3-M1-K1/", "/api/v1/indicators.json"]
+    "url",
+    [
+        "/",
+        "/goals/G1/",
+        "/indicators/",
+        "/indicators/G3-M1-K1/",
+        # streamed answers
+        "/indicators/?export=csv",
+        "/api/v1/indicators.json",
+        "/api/v1/indicators.csv",
+    ],
 )
 def test_every_dashboard_page_and_the_api_carry_an_etag(reader, plan, url):
     tag = etag(reader, url)

@@ -55,7 +55,7 @@ def test_anonymous_visitors_see_approved_figures(client, public, figures):
 
 def test_the_public_csv_has_approved_figures_only_and_no_status_column(client, public, figures):
     response = client.get(reverse("dashboards:indicators"), {"fy": 2025, "export": "csv"})
-    text = response.content.decode("utf-8-sig")
+    text = response.getvalue().decode("utf-8-sig")  # streamed
     assert DRAFT_VALUE not in text and SUBMITTED_VALUE not in text
     rows = list(csv.reader(io.StringIO(text)))
     assert "状態" not in rows[0]

@@ -7,7 +7,6 @@ from django.utils.translation import gettext as _
 
 from goals.models import Strategy
 from kpis.api import serializers
-from lib.csvsafe import csv_bytes
 from lib.fiscal import parse_fiscal_year
 
 
@@ -35,11 +34,13 @@ class Command(BaseCommand):
                     % {"first": strategy.first_year, "last": strategy.last_year, "year": fiscal_year}
                 )
 
-        document = serializers.indicators_document(strategy, approved_only=False, fiscal_year=fiscal_year)
+        items = list(serializers.plain_items(strategy, approved_only=False, fiscal_year=fiscal_year))
         if options["format"] == "csv":
-            data = csv_bytes(serializers.csv_header(), serializers.csv_rows(document))
+            text = "".join(serializers.csv_pieces(items))
         else:
-            data = serializers.json_text(document).encode("utf-8")
+            head = serializers.document_head(strategy, approved_only=False, fiscal_year=fiscal_year)
+            text = "".join(serializers.json_pieces(head, items))
+        data = text.encode("utf-8")
 
         if options["output"]:
             try:
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                 ) from error
             self.stderr.write(
                 _("%(count)s指標を %(path)s に書き出しました。")
-                % {"count": len(document["indicators"]), "path": options["output"]}
+                % {"count": len(items), "path": options["output"]}
             )
         else:
             self.stdout.write(data.decode("utf-8"), ending="")
