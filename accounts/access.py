@@ -165,7 +165,10 @@ def department_for_entry_or_403(request, code: str) -> Department:
 def entry_departments(user, strategy):
     """The departments this user enters figures for: their own; every owning department for planning."""
     if is_planning(user):
-        return Department.objects.filter(indicators__strategy=strategy).distinct().order_by("order", "code")
+        # A subquery, not a join with DISTINCT: a query built on this one (an EXISTS per department) then runs
+        # once per department, not once per indicator.
+        owning = Department.objects.filter(indicators__strategy=strategy).values("pk")
+        return Department.objects.filter(pk__in=owning).order_by("order", "code")
     if not is_staff_member(user):
         return Department.objects.none()
     return Department.objects.filter(pk__in=department_ids(user)).order_by("order", "code")
