@@ -726,6 +726,64 @@ def raw_read(plan: Plan, scope: Scope, runs: int) -> tuple[float, int]:
     return median_of(read, runs), len(rows)
 
 
+def workbook_cells(body: bytes) -> list[tuple[str, list[list[tuple[object, str]]]]]:
+    """Every sheet of a built workbook as rows of (value, number format): what the raw baseline writes."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(body), read_only=True)
+    return [
+        (
+            sheet.title,
+            [
+                [(cell.value, getattr(cell, "number_format", None) or "General") for cell in row]
+                for row in sheet.iter_rows()
+            ],
+        )
+        for sheet in book.worksheets
+    ]
+
+
+def raw_openpyxl(sheets: list[tuple[str, list[list[tuple[object, str]]]]], runs: int) -> tuple[float, int]:
+    """openpyxl in write-only mode writing the same cells (values and number formats, no other styles, no
+    database): median seconds and the number of cells. Issue 15's target: the workbook within 2× of it."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    def write():
+        book = Workbook(write_only=True)
+        for title, rows in sheets:
+            sheet = book.create_sheet(title)
+            for row in rows:
+                line = []
+                for value, number_format in row:
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.number_format = number_format
+                    line.append(cell)
+                sheet.append(line)
+        book.save(BytesIO())
+
+    return median_of(write, runs), sum(len(row) for _, rows in sheets for row in rows)
+
+
+def workbook_baseline(client, results: list[Result], runs: int) -> str | None:
+    """The review workbook's time against raw openpyxl writing its cells, as one line; None: not measured."""
+    result = next((r for r in results if "review.xlsx" in r.target.label and r.median), None)
+    if result is None or result.target.path is None:
+        return None
+    response = client.get(result.target.path, result.target.query)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    seconds, cells = raw_openpyxl(workbook_cells(body), max(runs, 3))
+    return (
+        f"Workbook baseline: raw openpyxl (write-only) writing the same {cells:,} cells with their number"
+        f" formats {ms(seconds)} ms; {result.target.label} {ms(result.median)} ms ="
+        f" {result.median / seconds:.1f}× raw openpyxl (issue 15's target: ≤ 2×)"
+    )
+
+
 # --- reporting ---------------------------------------------------------------------------------------
 
 
@@ -854,6 +912,7 @@ def run_table(args) -> int:
                     print(f"  measured {target.label}: {result.status}", file=sys.stderr)
             empty = Target("empty view", "/" + bench_urls.EMPTY_PATH)
             floor = measure(client, empty, max(args.runs, 51))
+            workbook_line = workbook_baseline(client, results, args.runs)
         raw = {name: raw_read(plan, scope, max(args.runs, 21)) for name, scope in scopes(plan).items()}
 
         print()
@@ -870,6 +929,8 @@ def run_table(args) -> int:
             " raw SQL reads: "
             + ", ".join(f"{name} {rows:,} rows {ms(t)} ms" for name, (t, rows) in raw.items())
         )
+        if workbook_line:
+            print(workbook_line)
         print()
         header = [
             "page",

@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,23 @@ def test_bench_finds_the_other_pages_in_the_urlconf(bench, small_plan, settings)
     names = {target.view_name for target in extra}
     assert {"dashboards:home", "cycle:review", "api:indicators_json"} <= names
     assert ("/admin/", bench.SKIPPED_NAMESPACES["admin"]) in skipped
+
+
+def test_bench_compares_the_review_workbook_with_raw_openpyxl_writing_its_cells(
+    bench, small_plan, bench_client
+):
+    from openpyxl import load_workbook
+
+    target = bench.workbook_target(small_plan)
+    result = bench.measure(bench_client, target, runs=1)
+    assert result.status == "200"
+    response = bench_client.get(target.path, target.query)
+    body = b"".join(response.streaming_content)
+    sheets = bench.workbook_cells(body)
+    # Every sheet of the workbook, with its cells: the G1 sheet's code cells among them.
+    assert [title for title, _ in sheets] == load_workbook(BytesIO(body)).sheetnames
+    assert any(value == "G1-KGI1" for _, rows in sheets for row in rows for value, _ in row)
+    line = bench.workbook_baseline(bench_client, [result], runs=1)
+    cells = sum(len(row) for _, rows in sheets for row in rows)
+    assert line.startswith(f"Workbook baseline: raw openpyxl (write-only) writing the same {cells:,} cells")
+    assert "× raw openpyxl (issue 15's target: ≤ 2×)" in line
