@@ -19,16 +19,20 @@ def neutralise_formula(value):
     return value
 
 
-def csv_pieces(header: Sequence[str], rows: Iterable[Sequence], size: int = ROWS_PER_PIECE) -> Iterator[str]:
+def csv_pieces(
+    header: Sequence[str], rows: Iterable[Sequence], size: int = ROWS_PER_PIECE, *, neutralised: bool = False
+) -> Iterator[str]:
     """The CSV's text in pieces of `size` rows: a BOM first, so Excel opens it in Japanese; CRLF; every text
-    cell neutralised, None an empty cell."""
+    cell neutralised, None an empty cell (`neutralised`: the caller has already made every cell so)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     batch = []
     yield "\ufeff" + buffer.getvalue()
     for row in rows:
-        batch.append(["" if cell is None else neutralise_formula(cell) for cell in row])
+        batch.append(
+            row if neutralised else ["" if cell is None else neutralise_formula(cell) for cell in row]
+        )
         if len(batch) >= size:
             yield _written(buffer, writer, batch)
             batch = []

@@ -4,9 +4,7 @@ Every figure comes from kpis.rules.evaluation, so the API, the export and the sc
 written as strings holding the exact value (see docs/api.md), never as floats.
 """
 
-import csv
 import datetime
-import io
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -24,7 +22,8 @@ from kpis.models import INDICATOR_ORDER, ActualValue, Indicator, Placement, Stor
 from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.rules.evaluation import evaluate_indicator, scale_for
 from kpis.rules.publication import missing_by_month
-from lib.csvsafe import neutralise_formula
+from lib.csvsafe import ROWS_PER_PIECE, neutralise_formula
+from lib.csvsafe import csv_pieces as csvsafe_pieces
 
 # Rows read from the database per round trip while streaming (a server-side cursor on PostgreSQL).
 CHUNK = 2000
@@ -562,29 +561,12 @@ def csv_header() -> list[str]:
     return [label for _key, label in CSV_COLUMNS]
 
 
-def csv_pieces(items: Iterable[Item], rows_per_piece: int = 500) -> Iterator[str]:
+def csv_pieces(items: Iterable[Item], rows_per_piece: int = ROWS_PER_PIECE) -> Iterator[str]:
     """The CSV as lib.csvsafe.csv_bytes writes `csv_header()` and one row per indicator and year (a BOM,
     CRLF, every text cell neutralised, numbers as Decimals write), in pieces of about `rows_per_piece` rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(csv_header())
-    yield "\ufeff" + buffer.getvalue()
     safe = _Neutralised()
-    rows = []
-    for item in items:
-        rows.extend(_csv_rows(item, safe))
-        if len(rows) >= rows_per_piece:
-            yield _written(buffer, writer, rows)
-            rows = []
-    if rows:
-        yield _written(buffer, writer, rows)
-
-
-def _written(buffer: io.StringIO, writer, rows: list) -> str:
-    buffer.seek(0)
-    buffer.truncate()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    rows = (row for item in items for row in _csv_rows(item, safe))
+    return csvsafe_pieces(csv_header(), rows, rows_per_piece, neutralised=True)
 
 
 class _Neutralised(dict):
