@@ -40,6 +40,11 @@ class Row:
     previous_record: ActualValue | None = None
 
     @property
+    def href(self) -> str:
+        """The link to this row from the list of questioned rows at the top of its page."""
+        return f"#row-{self.indicator.pk}"
+
+    @property
     def missing(self) -> MissingFigure | None:
         """None when the year has a figure; else 公表待ち or 未入力 (kpis.rules.publication)."""
         return figure_state(self.indicator, self.actual)
@@ -78,14 +83,20 @@ class Row:
         )
 
 
-def figure_rows(user, strategy, year, department, *, editable=False, data=None, conflicts=()) -> list[Row]:
+def figure_rows(
+    user, strategy, year, department, *, only=None, editable=False, data=None, conflicts=()
+) -> list[Row]:
     """The department's indicators with this year's figures, in a fixed number of queries.
 
+    `only`: the ids of the indicators to show (one page of the entry screen); None: all of them.
     `editable`: rows the user may change carry an EntryRowForm bound to `data` (None: unbound).
     `conflicts`: after a save, the rows refused because someone saved them first: only these keep what
     was typed (with the choice to make); every other row shows what is stored now.
     """
-    indicators = list(Indicator.objects.with_figures().of_strategy(strategy).filter(department=department))
+    shown = department_indicators(strategy, department)
+    if only is not None:
+        shown = shown.filter(pk__in=list(only))
+    indicators = list(shown.with_figures())
     scale = scale_for(strategy)
     thresholds = checks.thresholds_of(strategy)
     evaluations = evaluate_all(indicators, strategy, scale=scale)
@@ -117,13 +128,27 @@ def figure_rows(user, strategy, year, department, *, editable=False, data=None, 
     return rows
 
 
-def attach_return_notes(rows: list[Row], submission: Submission) -> list[Row]:
+def department_indicators(strategy, department):
+    """A department's indicators in the plan, in the order its screens list them."""
+    return Indicator.objects.of_strategy(strategy).filter(department=department)
+
+
+def attach_return_notes(rows: list[Row], submission: Submission) -> dict[int, ReturnNote]:
     """Give each row the 指摘 of the submission's latest 差戻し (one query; none when there can be none).
-    Returns the questioned rows, in the order given."""
+    Returns every note of that return by indicator id, the rows not shown included."""
     notes = {note.indicator_id: note for note in ReturnNote.objects.of_last_return(submission)}
     for row in rows:
         row.return_note = notes.get(row.indicator.pk)
-    return [row for row in rows if row.return_note is not None]
+    return notes
+
+
+@dataclass(frozen=True)
+class QuestionedElsewhere:
+    """An indicator questioned at the last 差戻し whose row is on another page of the entry screen."""
+
+    indicator: Indicator
+    return_note: ReturnNote
+    href: str
 
 
 def _entered_by_names(records) -> dict[int, str]:

@@ -6,13 +6,11 @@ They run no queries of their own: they read only what the views' queries selecte
 Outsiders' figures count only once approved (`internal` is False for them).
 """
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from itertools import groupby
 from typing import NamedTuple
 
-from django.core.paginator import Page, Paginator
-from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from goals.models import Goal, Measure, Policy, Strategy, Vision
@@ -23,6 +21,7 @@ from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.scale import Scale
 from lib.colours import text_colour_on
 from lib.negatives import triangle_negatives
+from lib.paging import Pager
 from lib.templatetags.figures import grade_class
 from reports.dashboards import charts
 
@@ -63,41 +62,6 @@ def default_year(strategy: Strategy, indicators, internal: bool) -> int:
             if a.fiscal_year in plan_years and visible(a, internal)
         }
     return max(seen) if seen else strategy.first_year
-
-
-# --- Pages of a long list ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pager:
-    """One page of a long list, for templates/dashboards/_pager.html: 「全4,800件中 1〜50件」 and links to
-    the pages before and after that keep every other parameter of the request (filters, sort, year)."""
-
-    page: Page
-    total: int
-    first: int
-    last: int
-    previous_query: str | None
-    next_query: str | None
-
-
-def pager(items: Sequence, per_page: int, query: QueryDict, param: str = "page") -> Pager:
-    """The page of `items` that `query[param]` asks for (the first when missing or not a number)."""
-    page = Paginator(items, per_page).get_page(query.get(param))
-
-    def link(number: int) -> str:
-        linked = query.copy()
-        linked[param] = str(number)
-        return "?" + linked.urlencode()
-
-    return Pager(
-        page=page,
-        total=page.paginator.count,
-        first=page.start_index(),
-        last=page.end_index(),
-        previous_query=link(page.previous_page_number()) if page.has_previous() else None,
-        next_query=link(page.next_page_number()) if page.has_next() else None,
-    )
 
 
 # --- Grades and what changed -------------------------------------------------------------------------

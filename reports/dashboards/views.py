@@ -21,6 +21,7 @@ from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind
 from kpis.rules.evaluation import Evaluation, rollup, scale_for
 from kpis.rules.scale import Scale
+from lib import paging
 from lib.csvsafe import csv_response
 from reports.dashboards import charts, presenters, queries, todo
 from reports.dashboards.filters import IndicatorFilter
@@ -76,7 +77,7 @@ def home(request: HttpRequest) -> HttpResponse:
     changes = presenters.grade_changes(evaluations, year, scale)
     kgis = [i for i in indicators if i.kind == Kind.KGI]
     goal, goal_error = _chosen_goal(request, goals) if len(kgis) > HOME_ALL_KGIS else (None, None)
-    cards = presenters.pager(
+    cards = paging.pager(
         [i for i in kgis if goal is None or i.goal_id == goal.pk], KGI_CARDS_PER_PAGE, request.GET, "kgi_page"
     )
     shown = presenters.evaluated(
@@ -99,7 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "distribution_total": total,
         "distribution_chart": charts.distribution_figure(rows, scale),
         "changes": changes,
-        "changes_pager": presenters.pager(changes, CHANGES_PER_PAGE, request.GET, "changes_page"),
+        "changes_pager": paging.pager(changes, CHANGES_PER_PAGE, request.GET, "changes_page"),
         "change_counts": presenters.change_counts(changes),
         "indicator_count": len(evaluations),
         "todo": todo.todo_for(request.user, strategy),
@@ -152,8 +153,8 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
     slots = presenters.plan_slots(queries.goal_measures(goal), grades)
     query = _with_year(request, year)
     own_kgis = [i for i in listed if i.kind == Kind.KGI and i.goal_id == goal.pk]
-    kgi_pager = presenters.pager(own_kgis, KGI_CARDS_PER_PAGE, query, "kgi_page")
-    kpi_pager = presenters.pager(presenters.kpi_slots(slots), PLAN_ROWS_PER_PAGE, query, "kpi_page")
+    kgi_pager = paging.pager(own_kgis, KGI_CARDS_PER_PAGE, query, "kgi_page")
+    kpi_pager = paging.pager(presenters.kpi_slots(slots), PLAN_ROWS_PER_PAGE, query, "kpi_page")
     page_slots = presenters.slots_on_page(slots, kpi_pager)
     cards, rows = _goal_page_figures(strategy, kgi_pager, page_slots, year, scale, internal)
     distribution = presenters.measure_distribution(slots, grades, year, scale)
@@ -185,7 +186,7 @@ def _with_year(request: HttpRequest, year: int) -> QueryDict:
 
 def _goal_page_figures(
     strategy: Strategy,
-    kgi_pager: presenters.Pager,
+    kgi_pager: paging.Pager,
     slots: list[presenters.PlanSlot],
     year: int,
     scale: Scale,
@@ -242,7 +243,7 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
     indicators = queries.department_indicators(strategy, department)
     # Only the page's indicators are read with their figures; the counts per year and status are counted
     # by the database.
-    pager = presenters.pager(list(indicators.values_list("pk", flat=True)), PER_PAGE, request.GET)
+    pager = paging.pager(list(indicators.values_list("pk", flat=True)), PER_PAGE, request.GET)
     shown = presenters.evaluated(
         indicators.filter(pk__in=list(pager.page)).with_figures(), years, scale, internal
     )

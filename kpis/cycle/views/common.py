@@ -17,8 +17,10 @@ def fiscal_year_or_404(strategy: Strategy, year: int) -> FiscalYear:
     return fiscal_year
 
 
-def entry_url(fiscal_year: int, department: Department) -> str:
-    return f"{reverse('cycle:entry', args=[fiscal_year])}?{urlencode({'department': department.code})}"
+def entry_url(fiscal_year: int, department: Department, page: int = 1) -> str:
+    """One department's entry screen for a year; `page`: which page of its rows (the first: none given)."""
+    query = {"department": department.code} | ({"page": page} if page > 1 else {})
+    return f"{reverse('cycle:entry', args=[fiscal_year])}?{urlencode(query)}"
 
 
 def submit_url(fiscal_year: int, department: Department) -> str:

@@ -15,12 +15,17 @@ from accounts.strategy import current_strategy_or_404
 from goals.models import Department, Strategy
 from kpis.cycle import checks, services
 from kpis.cycle.forms import seen_state
-from kpis.cycle.rows import Row, attach_return_notes, figure_rows
+from kpis.cycle.rows import QuestionedElsewhere, Row, attach_return_notes, department_indicators, figure_rows
 from kpis.cycle.views.common import entry_url, fiscal_year_or_404, submit_url
 from kpis.models import FiscalYear, Indicator, Submission
 from kpis.rules.publication import awaiting_figures, awaiting_q, missing_state
+from lib import paging
 
 TEMPLATE = "kpis/entry.html"
+
+# Rows to a page of the entry screen. Each row is a form of about 3.4 KB of HTML: 100 keep a page near
+# 350 KB and its save quick; the real plan's departments have far fewer, so they see one page.
+ROWS_PER_PAGE = 100
 
 
 @access.require(access.can_enter, "entry")
@@ -67,19 +72,44 @@ class _Screen:
     strategy: Strategy
     fiscal_year: int
     department: Department
+    pager: paging.Pager
     context: dict
 
     def rows(self, **kwargs) -> list[Row]:
-        return figure_rows(self.request.user, self.strategy, self.fiscal_year, self.department, **kwargs)
+        """The rows of the page asked for (?page=): a save reads and writes only the rows it showed."""
+        only = self.pager.page.object_list
+        return figure_rows(
+            self.request.user, self.strategy, self.fiscal_year, self.department, only=only, **kwargs
+        )
 
     def render(self, rows: list[Row], *, status: int = 200, **extra) -> HttpResponse:
         # While returned, the rows questioned are marked, with the 指摘, and listed at the top.
         submission = self.context["submission"]
-        questioned = (
-            attach_return_notes(rows, submission) if submission.state == Submission.State.RETURNED else []
-        )
-        context = {**self.context, "rows": rows, "questioned": questioned, **extra}
+        questioned = self.questioned(rows) if submission.state == Submission.State.RETURNED else []
+        context = {**self.context, "rows": rows, "pager": self.pager, "questioned": questioned, **extra}
         return render(self.request, TEMPLATE, context, status=status)
+
+    def questioned(self, rows: list[Row]) -> list[Row | QuestionedElsewhere]:
+        """Every row questioned at the last 差戻し, in plan order: those on this page link to their row,
+        the others to the page that shows them."""
+        notes = attach_return_notes(rows, self.context["submission"])
+        position = {pk: index for index, pk in enumerate(self.pager.page.paginator.object_list)}
+        shown = {row.indicator.pk: row for row in rows}
+        items = [
+            shown.get(pk) or QuestionedElsewhere(note.indicator, note, self.link_to(position[pk], pk))
+            for pk, note in notes.items()
+            if pk in position
+        ]
+        return sorted(items, key=lambda item: position[item.indicator.pk])
+
+    def link_to(self, index: int, pk: int) -> str:
+        """The row of the department's `index`th indicator, on the page that shows it."""
+        return f"{entry_url(self.fiscal_year, self.department, index // ROWS_PER_PAGE + 1)}#row-{pk}"
+
+    @property
+    def url(self) -> str:
+        """This page of the screen, where a save comes back to."""
+        return entry_url(self.fiscal_year, self.department, self.pager.page.number)
 
 
 @access.require(access.can_enter, "entry")
@@ -94,11 +124,17 @@ def entry(request: HttpRequest, fiscal_year: int) -> HttpResponse:
         return redirect("cycle:entry_index")
     submission = services.submission_for(department=department, strategy=strategy, fiscal_year=fiscal_year)
     editable = access.can_edit_figures(request.user, year, submission)
+    pager = paging.pager(
+        list(department_indicators(strategy, department).values_list("pk", flat=True)),
+        ROWS_PER_PAGE,
+        request.GET,
+    )
     screen = _Screen(
         request,
         strategy,
         fiscal_year,
         department,
+        pager,
         context={
             "fiscal_year": year,
             "department": department,
@@ -214,7 +250,7 @@ def _submit_or_confirm(screen: _Screen, result: services.SaveResult) -> HttpResp
         messages.success(request, _("保存しました（%(count)s件）。") % {"count": len(result.saved)})
     else:
         messages.info(request, _("変更された行がないため、何も保存していません。"))
-    return redirect(entry_url(screen.fiscal_year, screen.department))
+    return redirect(screen.url)
 
 
 @access.require(access.can_enter, "entry")

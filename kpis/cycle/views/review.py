@@ -119,12 +119,12 @@ def review_department(request: HttpRequest, fiscal_year: int, department_code: s
 def _with_return_notes(rows: list[Row], submission: Submission, return_form: ReturnForm | None) -> list[Row]:
     """Each row with the 指摘 of the last 差戻し and, when the submission may be returned, its input for a
     new one; the questioned rows."""
-    questioned = attach_return_notes(rows, submission)
+    attach_return_notes(rows, submission)
     if return_form is not None:
         for row in rows:
             name = ReturnForm.note_name(row.indicator)
             row.note_field = return_form[name] if name in return_form.fields else None
-    return questioned
+    return [row for row in rows if row.return_note is not None]
 
 
 def _act(
