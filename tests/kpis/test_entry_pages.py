@@ -114,7 +114,9 @@ def test_the_questioned_list_links_each_row_on_the_page_that_shows_it(staff, use
     submission = Submission.objects.create(
         department=departments[0], strategy=plan, fiscal_year=2025, state=Submission.State.SUBMITTED
     )
-    notes = {Indicator.objects.get(code=code): f"{code}を確認してください。" for code in ("G3-M1-K1", "G3-M1-K3")}
+    notes = {
+        Indicator.objects.get(code=code): f"{code}を確認してください。" for code in ("G3-M1-K1", "G3-M1-K3")
+    }
     services.submission_return(
         user=users["planning"], submission=submission, comment="", row_comments=notes, seen_state="submitted"
     )
