@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from goals.models import Goal, Measure, Policy, Strategy
 from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
-from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for, values_in_force
+from kpis.rules.evaluation import (
+    Evaluation,
+    Rollup,
+    evaluate_plan,
+    rollup_by_goal,
+    scale_for,
+    values_in_force,
+)
 from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.publication import missing_state
 from kpis.rules.scale import Scale
@@ -147,8 +154,7 @@ def review_data(strategy: Strategy, fiscal_year: int) -> ReviewData:
             % {"year": fiscal_year, "first": strategy.first_year, "last": strategy.last_year}
         )
     scale = scale_for(strategy)
-    indicators = Indicator.objects.of_strategy(strategy).with_figures()
-    evaluations = {e.indicator.pk: e for e in evaluate_all(indicators, strategy, scale=scale)}
+    evaluations = {e.indicator.pk: e for e in evaluate_plan(strategy, scale=scale)}
     goals = list(Goal.objects.filter(strategy=strategy).order_by("number"))
     measures: dict[int, list[Measure]] = defaultdict(list)
     for measure in Measure.objects.filter(goal__strategy=strategy).order_by("goal__number", "number"):

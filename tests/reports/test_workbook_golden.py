@@ -24,7 +24,7 @@ from django.core.management import call_command
 from openpyxl.xml.functions import tostring
 
 from kpis.cycle.revisions import indicator_revise
-from kpis.models import ActualValue, CycleSettings, Indicator, NextStep
+from kpis.models import ActualValue, CycleSettings, Indicator, NextStep, StoredResult
 from reports.excel.workbook import build_review_workbook
 from tests.support.factories import make_user, set_actual, update_indicators
 
@@ -163,10 +163,14 @@ def check(name: str, dump: dict) -> None:
     assert json.loads(text) == expected, f"{name} differs from its golden file"
 
 
-def test_the_review_workbook_is_the_golden_one(golden_plan):
+def test_the_review_workbook_is_the_golden_one(golden_plan, caplog):
     # Two years in one test: the plan and its demo data are set up once.
     for fiscal_year in (2025, 2026):
         check(
             f"review-workbook-{fiscal_year}.json",
             workbook_dump(build_review_workbook(golden_plan, fiscal_year)),
         )
+    # Results missing from the store are computed, to the same workbook.
+    StoredResult.objects.filter(indicator__code__in=["G2-KGI1", "G3-M1-K1", "G4-M3-K3"]).delete()
+    check("review-workbook-2025.json", workbook_dump(build_review_workbook(golden_plan, 2025)))
+    assert "Results of G3-M1-K1 are not stored" in caplog.text
