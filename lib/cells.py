@@ -8,10 +8,13 @@ import unicodedata
 from collections import defaultdict
 from copy import copy
 from decimal import Decimal
+from functools import lru_cache
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.merge import MergedCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from lib.csvsafe import neutralise_formula
@@ -44,10 +47,8 @@ def safe_text(value) -> str:
 def apply_style(cell, **attributes):
     """Set a cell's styles through a per-workbook cache: openpyxl hashes every style it is given, which
     costs more than everything else for thousands of rows."""
-    cache = cell.parent.parent.__dict__.setdefault("_style_cache", {})
-    key = tuple(
-        sorted((name, value if isinstance(value, str) else id(value)) for name, value in attributes.items())
-    )
+    cache = _style_cache(cell)
+    key = tuple((name, value if isinstance(value, str) else id(value)) for name, value in attributes.items())
     cached = cache.get(key)
     if cached is None:
         for name, value in attributes.items():
@@ -59,8 +60,13 @@ def apply_style(cell, **attributes):
     return cell
 
 
+def _style_cache(cell) -> dict:
+    return cell.parent.parent.__dict__.setdefault("_style_cache", {})
+
+
 def styles(font=None, fill=None, alignment=None, border=None, number_format=None) -> dict:
-    """The given styles as keyword arguments for apply_style (those left out are not set)."""
+    """The given styles as keyword arguments for apply_style (those left out are not set), always in this
+    order: the order they are first set in decides their numbers in the file."""
     given = {
         "font": font,
         "fill": fill,
@@ -153,6 +159,43 @@ def put_band(ws: Worksheet, row: int, column: int, text: str, colour: str, text_
     return put_text(ws, row, column, text, font=font, alignment=CENTER, fill=fill, border=border)
 
 
+# --- merged cells ------------------------------------------------------------------------------------
+
+
+def merge(ws: Worksheet, start_row: int, start_column: int, end_row: int, end_column: int):
+    """ws.merge_cells, the same cells and styles at a fraction of the cost: openpyxl rebuilds and hashes a
+    border and a protection for every cell of every range, while a sheet merges ranges of a few shapes
+    (the same size, the same styles at its corners) again and again. The first range of each shape is
+    merged by openpyxl and the styles it gave each cell kept; the next ones get those styles."""
+    corner = ws._cells.get((start_row, start_column))
+    end = ws._cells.get((end_row, end_column))
+    shape = (
+        end_row - start_row,
+        end_column - start_column,
+        tuple(corner._style) if corner is not None else None,
+        tuple(end._style) if end is not None else None,
+    )
+    cache = ws.parent.__dict__.setdefault("_merge_cache", {})
+    if shape not in cache:
+        ws.merge_cells(start_row=start_row, start_column=start_column, end_row=end_row, end_column=end_column)
+        cache[shape] = [
+            [copy(ws._cells[row, column]._style) for column in range(start_column, end_column + 1)]
+            for row in range(start_row, end_row + 1)
+        ]
+        return
+    cells = CellRange(min_col=start_column, min_row=start_row, max_col=end_column, max_row=end_row)
+    ws.merged_cells.add(MergedCellRange(ws, cells.coord))
+    for row_styles, row in zip(cache[shape], range(start_row, end_row + 1), strict=True):
+        for style, column in zip(row_styles, range(start_column, end_column + 1), strict=True):
+            cell = (
+                ws._cells[row, column]
+                if (row, column) == (start_row, start_column)
+                else MergedCell(ws, row, column)
+            )
+            cell._style = copy(style)
+            ws._cells[row, column] = cell
+
+
 # --- sizes and printing ------------------------------------------------------------------------------
 
 
@@ -161,61 +204,79 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
 
 
+@lru_cache(maxsize=4096)
+def text_width(text: str) -> int:
+    """The display width of a text's longest line (the same texts come back row after row)."""
+    return max(display_width(line) for line in text.split("\n"))
+
+
 def cell_width(cell) -> int:
     if cell.value is None:
         return 0
     if isinstance(cell.value, int | Decimal | float):
         digits = len(f"{Decimal(cell.value):,f}")
         return digits + 1
-    return max(display_width(line) for line in str(cell.value).split("\n"))
+    return text_width(str(cell.value))
 
 
 def fit_columns(ws: Worksheet, first_row: int, caps: dict[int, int], minimum: int = 6, maximum: int = 60):
     """Widths that fit Japanese text from `first_row` down; long text columns are capped and wrap."""
     widths: dict[int, int] = defaultdict(int)
     spanning = _merged_spans(ws)
-    for row in ws.iter_rows(min_row=first_row):
-        for cell in row:
-            if cell.value is None or type(cell).__name__ == "MergedCell" or cell.coordinate in spanning:
-                continue  # a text merged across columns takes their joint width, and widens none of them
-            widths[cell.column] = max(widths[cell.column], cell_width(cell))
-    for column, width in widths.items():
+    for (row, column), cell in _cells_from(ws, first_row):
+        if cell.value is None or isinstance(cell, MergedCell) or (row, column) in spanning:
+            continue  # a text merged across columns takes their joint width, and widens none of them
+        widths[column] = max(widths[column], cell_width(cell))
+    for column, width in sorted(widths.items()):
         cap = caps.get(column, maximum)
         ws.column_dimensions[get_column_letter(column)].width = max(minimum, min(cap, width + 2))
 
 
-def _merged_spans(ws: Worksheet) -> dict[str, tuple[int, int]]:
-    """The first cell of every range merged across columns → (its first column, its last column)."""
+def _cells_from(ws: Worksheet, first_row: int, last_row: int | None = None):
+    """((row, column), cell) of the cells written from `first_row` (to `last_row`), row by row: unlike
+    ws.iter_rows, without creating an empty cell for every gap."""
+    last_row = ws.max_row if last_row is None else last_row
+    return sorted(item for item in ws._cells.items() if first_row <= item[0][0] <= last_row)
+
+
+def _merged_spans(ws: Worksheet) -> dict[tuple[int, int], tuple[int, int]]:
+    """The first cell (row, column) of every range merged across columns → (its first column, its last)."""
     return {
-        f"{get_column_letter(r.min_col)}{r.min_row}": (r.min_col, r.max_col)
+        (r.min_row, r.min_col): (r.min_col, r.max_col)
         for r in ws.merged_cells.ranges
         if r.max_col > r.min_col
     }
 
 
+@lru_cache(maxsize=4096)
+def _lines(text: str, usable: int) -> int:
+    """The lines a text takes wrapped in a width of `usable` characters."""
+    return sum(-(-max(1, display_width(part)) // usable) for part in text.split("\n"))
+
+
 def fit_rows(ws: Worksheet, first_row: int, last_row: int, line_height: float = 15.0):
     """Row heights for wrapped text: neither Excel nor LibreOffice grows them when opening a file."""
     spanning = _merged_spans(ws)
-    for row in ws.iter_rows(min_row=first_row, max_row=last_row):
-        lines = 1
-        for cell in row:
-            if (
-                not isinstance(cell.value, str)
-                or not cell.value
-                or not (cell.alignment and cell.alignment.wrap_text)
-            ):
-                continue
-            columns = spanning.get(cell.coordinate, (cell.column, cell.column))
+    widths: dict[tuple[int, int], int] = {}
+    lines: dict[int, int] = defaultdict(lambda: 1)
+    for (row, column), cell in _cells_from(ws, first_row, last_row):
+        if (
+            not isinstance(cell.value, str)
+            or not cell.value
+            or not (cell.alignment and cell.alignment.wrap_text)
+        ):
+            continue
+        columns = spanning.get((row, column), (column, column))
+        if columns not in widths:
             width = sum(
-                ws.column_dimensions[get_column_letter(column)].width or 8.43
-                for column in range(columns[0], columns[1] + 1)
+                ws.column_dimensions[get_column_letter(each)].width or 8.43
+                for each in range(columns[0], columns[1] + 1)
             )
-            usable = max(1, int(width * 0.9) - 1)  # LibreOffice's fonts run a little wider
-            lines = max(
-                lines, sum(-(-max(1, display_width(part)) // usable) for part in cell.value.split("\n"))
-            )
-        if lines > 1:
-            ws.row_dimensions[row[0].row].height = round(lines * line_height + 2, 1)
+            widths[columns] = max(1, int(width * 0.9) - 1)  # LibreOffice's fonts run a little wider
+        lines[row] = max(lines[row], _lines(cell.value, widths[columns]))
+    for row, count in lines.items():
+        if count > 1:
+            ws.row_dimensions[row].height = round(count * line_height + 2, 1)
 
 
 def print_setup(ws: Worksheet, title_rows: str | None):

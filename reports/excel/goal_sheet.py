@@ -22,6 +22,7 @@ from lib.cells import (
     fit_columns,
     fit_rows,
     header_cell,
+    merge,
     print_setup,
     put_number,
     put_text,
@@ -97,7 +98,7 @@ def write_headers(ws: Worksheet, row: int, columns: list[Column]):
         if spec.group is None:
             header_cell(ws, row, column, spec.header)
             header_cell(ws, row + 1, column, "")
-            ws.merge_cells(start_row=row, start_column=column, end_row=row + 1, end_column=column)
+            merge(ws, row, column, row + 1, column)
             column += 1
             continue
         end = column
@@ -109,7 +110,7 @@ def write_headers(ws: Worksheet, row: int, columns: list[Column]):
                 header_cell(ws, row, each, "")
             header_cell(ws, row + 1, each, columns[each - 1].header)
         if end > column:
-            ws.merge_cells(start_row=row, start_column=column, end_row=row, end_column=end)
+            merge(ws, row, column, row, end)
         column = end + 1
 
 
@@ -227,7 +228,7 @@ def write_goal_opinions(ws: Worksheet, row: int, goal: Goal, data: ReviewData, *
             put_text(ws, row, 1, label, font=BOLD).border = BORDER
             put_text(ws, row, 2, text).border = BORDER
             if last_column > 2:
-                ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last_column)
+                merge(ws, row, 2, row, last_column)
     return row
 
 

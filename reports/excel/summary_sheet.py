@@ -22,6 +22,7 @@ from lib.cells import (
     excel_colour,
     fit_rows,
     header_cell,
+    merge,
     print_setup,
     put_number,
     put_text,
@@ -215,7 +216,7 @@ def write_scale(ws: Worksheet, row: int, scale: Scale) -> int:
         header_cell(ws, row, column, text)
     for column in range(5, 8):
         header_cell(ws, row, column, "")
-    ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=7)
+    merge(ws, row, 4, row, 7)
     rows = [
         (grade.label, grade.shown_name, grade.lower_bound, grade.shown_description) for grade in scale.grades
     ]
@@ -228,7 +229,7 @@ def write_scale(ws: Worksheet, row: int, scale: Scale) -> int:
         put_text(ws, row, 4, description, alignment=Alignment(vertical="top"))
         for column in range(1, 8):
             ws.cell(row=row, column=column).border = BORDER
-        ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=7)
+        merge(ws, row, 4, row, 7)
     return row + 1
 
 
