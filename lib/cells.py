@@ -10,7 +10,6 @@ from collections import defaultdict
 from contextlib import contextmanager
 from copy import copy
 from decimal import Decimal
-from functools import lru_cache
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -238,29 +237,31 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
 
 
-@lru_cache(maxsize=4096)
-def text_width(text: str) -> int:
-    """The display width of a text's longest line (the same texts come back row after row)."""
-    return max(display_width(line) for line in text.split("\n"))
-
-
-def cell_width(cell) -> int:
+def cell_width(cell, measured: dict[str, int] | None = None) -> int:
+    """Columns a cell's value needs; `measured`: the widths of texts met before (the same come back row
+    after row)."""
     if cell.value is None:
         return 0
     if isinstance(cell.value, int | Decimal | float):
         digits = len(f"{Decimal(cell.value):,f}")
         return digits + 1
-    return text_width(str(cell.value))
+    text = str(cell.value)
+    if measured is None:
+        return max(display_width(line) for line in text.split("\n"))
+    if text not in measured:
+        measured[text] = max(display_width(line) for line in text.split("\n"))
+    return measured[text]
 
 
 def fit_columns(ws: Worksheet, first_row: int, caps: dict[int, int], minimum: int = 6, maximum: int = 60):
     """Widths that fit Japanese text from `first_row` down; long text columns are capped and wrap."""
     widths: dict[int, int] = defaultdict(int)
     spanning = _merged_spans(ws)
+    measured: dict[str, int] = {}
     for (row, column), cell in _cells_from(ws, first_row):
         if cell.value is None or isinstance(cell, MergedCell) or (row, column) in spanning:
             continue  # a text merged across columns takes their joint width, and widens none of them
-        widths[column] = max(widths[column], cell_width(cell))
+        widths[column] = max(widths[column], cell_width(cell, measured))
     for column, width in sorted(widths.items()):
         cap = caps.get(column, maximum)
         ws.column_dimensions[get_column_letter(column)].width = max(minimum, min(cap, width + 2))
@@ -282,7 +283,6 @@ def _merged_spans(ws: Worksheet) -> dict[tuple[int, int], tuple[int, int]]:
     }
 
 
-@lru_cache(maxsize=4096)
 def _lines(text: str, usable: int) -> int:
     """The lines a text takes wrapped in a width of `usable` characters."""
     return sum(-(-max(1, display_width(part)) // usable) for part in text.split("\n"))
@@ -292,13 +292,17 @@ def fit_rows(ws: Worksheet, first_row: int, last_row: int, line_height: float = 
     """Row heights for wrapped text: neither Excel nor LibreOffice grows them when opening a file."""
     spanning = _merged_spans(ws)
     widths: dict[tuple[int, int], int] = {}
+    wrapping: dict[int, bool] = {}  # by alignment: most cells share a few
+    measured: dict[tuple[str, int], int] = {}  # the same texts come back row after row
     lines: dict[int, int] = defaultdict(lambda: 1)
     for (row, column), cell in _cells_from(ws, first_row, last_row):
-        if (
-            not isinstance(cell.value, str)
-            or not cell.value
-            or not (cell.alignment and cell.alignment.wrap_text)
-        ):
+        text = cell.value
+        if not isinstance(text, str) or not text:
+            continue
+        alignment = cell._style.alignmentId
+        if alignment not in wrapping:
+            wrapping[alignment] = bool(cell.alignment and cell.alignment.wrap_text)
+        if not wrapping[alignment]:
             continue
         columns = spanning.get((row, column), (column, column))
         if columns not in widths:
@@ -307,7 +311,10 @@ def fit_rows(ws: Worksheet, first_row: int, last_row: int, line_height: float = 
                 for each in range(columns[0], columns[1] + 1)
             )
             widths[columns] = max(1, int(width * 0.9) - 1)  # LibreOffice's fonts run a little wider
-        lines[row] = max(lines[row], _lines(cell.value, widths[columns]))
+        key = (text, widths[columns])
+        if key not in measured:
+            measured[key] = _lines(*key)
+        lines[row] = max(lines[row], measured[key])
     for row, count in lines.items():
         if count > 1:
             ws.row_dimensions[row].height = round(count * line_height + 2, 1)

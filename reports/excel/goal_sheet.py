@@ -164,6 +164,7 @@ def write_goal_rows(ws: Worksheet, row: int, goal: Goal, data: ReviewData) -> in
 def write_measure_rows(ws: Worksheet, row: int, measure: Measure, data: ReviewData) -> int:
     """A measure's KPIs policy by policy (【再掲】 ones marked), then those on no policy; the last row."""
     measure_title = f"{measure.circled_number}{measure.title}"
+    kpi, reposted_kpi, reposted = _("KPI"), _("KPI【再掲】"), _("【再掲】")  # translated once, not per row
     for policy in data.policies.get(measure.pk, []):
         for placement in data.placements.get(policy.pk, []):
             evaluation = data.evaluations.get(placement.indicator_id)
@@ -176,14 +177,14 @@ def write_measure_rows(ws: Worksheet, row: int, measure: Measure, data: ReviewDa
                 row,
                 evaluation,
                 data,
-                kind_label=_("KPI【再掲】") if repost else _("KPI"),
+                kind_label=reposted_kpi if repost else kpi,
                 measure=measure_title,
-                policy=policy.title + (_("【再掲】") if repost and "再掲" not in policy.title else ""),
+                policy=policy.title + (reposted if repost and "再掲" not in policy.title else ""),
                 repost=repost,
             )
     for evaluation in data.unplaced_kpis(measure):
         row += 1
-        write_indicator_row(ws, row, evaluation, data, kind_label=_("KPI"), measure=measure_title, policy="")
+        write_indicator_row(ws, row, evaluation, data, kind_label=kpi, measure=measure_title, policy="")
     return row
 
 

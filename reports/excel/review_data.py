@@ -83,6 +83,9 @@ class ReviewData:
     triangle: bool = False  # negatives written 「△3」 (the strategy's setting, Japanese only)
     # The day the workbook is made: a figure is 公表待ち until its source's next publication month is over.
     today: datetime.date = field(default_factory=timezone.localdate)
+    # Each indicator's forecast, made once: a KGI's stands on the summary and on its goal's sheet, a
+    # 【再掲】 KPI's on every sheet that shows it.
+    forecasts: dict[int, ShownForecast] = field(default_factory=dict, repr=False)
 
     def kgis(self, goal: Goal) -> list[Evaluation]:
         return [
@@ -133,7 +136,10 @@ class ReviewData:
 
     def forecast(self, evaluation: Evaluation) -> ShownForecast:
         """The indicator's 達成見込み at the pace of its figures up to the year under review (none after it)."""
-        return shown_forecast(evaluation, triangle=self.triangle, up_to=self.fiscal_year)
+        pk = evaluation.indicator.pk
+        if pk not in self.forecasts:
+            self.forecasts[pk] = shown_forecast(evaluation, triangle=self.triangle, up_to=self.fiscal_year)
+        return self.forecasts[pk]
 
     def unapproved_count(self) -> int:
         """The year's figures that are entered but not yet approved (入力中・提出済)."""
