@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from copy import copy
 from decimal import Decimal
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, MergedCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
@@ -110,11 +110,21 @@ def styles(font=None, fill=None, alignment=None, border=None, number_format=None
     return {name: value for name, value in given.items() if value is not None}
 
 
+def _holding(ws: Worksheet, row: int, column: int, value, data_type: str):
+    """The cell at (row, column) holding `value`, a str made safe (safe_text) or a Decimal, as it is: for
+    the review workbook's 200,000 cells, ws.cell's checks and openpyxl's checks of the value again (the
+    same characters safe_text took out) cost as much as the rest of writing a cell."""
+    cell = ws._cells.get((row, column))
+    if cell is None:
+        cell = ws._cells[row, column] = Cell(ws, row=row, column=column)
+    cell._value = value
+    cell.data_type = data_type
+    return cell
+
+
 def put_text(ws: Worksheet, row: int, column: int, value, font=None, alignment=WRAP, fill=None, border=None):
     """A string cell (never a formula, whatever the text starts with)."""
-    cell = ws.cell(row=row, column=column)
-    cell.value = "" if value is None else safe_text(value)
-    cell.data_type = "s"
+    cell = _holding(ws, row, column, "" if value is None else safe_text(value), "s")
     return _styled(cell, font, fill, alignment, border)
 
 
@@ -149,15 +159,14 @@ def put_number(
 ):
     """A numeric cell with a format that fits the value; 「−」 when there is no value; with `triangle`,
     a negative value shows as 「△3」."""
-    cell = ws.cell(row=row, column=column)
     if value is None:
-        cell.value = MISSING
-        cell.data_type = "s"
-        return _styled(cell, font, fill, MISSING_ALIGNMENT, border)
+        return _styled(_holding(ws, row, column, MISSING, "s"), font, fill, MISSING_ALIGNMENT, border)
     value = Decimal(value)
     normal = value.normalize()
     # normalize() may give 1E+3: quantize back to an integer exponent so Excel reads a plain number.
-    cell.value = normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal
+    cell = _holding(
+        ws, row, column, normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal, "n"
+    )
     fmt = fmt or number_format(places_for(value, decimal_places))
     if triangle:
         fmt = triangle_format(fmt)
