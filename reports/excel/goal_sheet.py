@@ -22,6 +22,7 @@ from lib.cells import (
     fit_columns,
     fit_rows,
     header_cell,
+    merge,
     print_setup,
     put_number,
     put_text,
@@ -97,7 +98,7 @@ def write_headers(ws: Worksheet, row: int, columns: list[Column]):
         if spec.group is None:
             header_cell(ws, row, column, spec.header)
             header_cell(ws, row + 1, column, "")
-            ws.merge_cells(start_row=row, start_column=column, end_row=row + 1, end_column=column)
+            merge(ws, row, column, row + 1, column)
             column += 1
             continue
         end = column
@@ -109,7 +110,7 @@ def write_headers(ws: Worksheet, row: int, columns: list[Column]):
                 header_cell(ws, row, each, "")
             header_cell(ws, row + 1, each, columns[each - 1].header)
         if end > column:
-            ws.merge_cells(start_row=row, start_column=column, end_row=row, end_column=end)
+            merge(ws, row, column, row, end)
         column = end + 1
 
 
@@ -163,6 +164,7 @@ def write_goal_rows(ws: Worksheet, row: int, goal: Goal, data: ReviewData) -> in
 def write_measure_rows(ws: Worksheet, row: int, measure: Measure, data: ReviewData) -> int:
     """A measure's KPIs policy by policy (【再掲】 ones marked), then those on no policy; the last row."""
     measure_title = f"{measure.circled_number}{measure.title}"
+    kpi, reposted_kpi, reposted = _("KPI"), _("KPI【再掲】"), _("【再掲】")  # translated once, not per row
     for policy in data.policies.get(measure.pk, []):
         for placement in data.placements.get(policy.pk, []):
             evaluation = data.evaluations.get(placement.indicator_id)
@@ -175,14 +177,14 @@ def write_measure_rows(ws: Worksheet, row: int, measure: Measure, data: ReviewDa
                 row,
                 evaluation,
                 data,
-                kind_label=_("KPI【再掲】") if repost else _("KPI"),
+                kind_label=reposted_kpi if repost else kpi,
                 measure=measure_title,
-                policy=policy.title + (_("【再掲】") if repost and "再掲" not in policy.title else ""),
+                policy=policy.title + (reposted if repost and "再掲" not in policy.title else ""),
                 repost=repost,
             )
     for evaluation in data.unplaced_kpis(measure):
         row += 1
-        write_indicator_row(ws, row, evaluation, data, kind_label=_("KPI"), measure=measure_title, policy="")
+        write_indicator_row(ws, row, evaluation, data, kind_label=kpi, measure=measure_title, policy="")
     return row
 
 
@@ -227,7 +229,7 @@ def write_goal_opinions(ws: Worksheet, row: int, goal: Goal, data: ReviewData, *
             put_text(ws, row, 1, label, font=BOLD).border = BORDER
             put_text(ws, row, 2, text).border = BORDER
             if last_column > 2:
-                ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last_column)
+                merge(ws, row, 2, row, last_column)
     return row
 
 

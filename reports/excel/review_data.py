@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from goals.models import Goal, Measure, Policy, Strategy
 from kpis.display import triangle_in_exports
 from kpis.models import ActualValue, Indicator, Kind, Placement
-from kpis.rules.evaluation import Evaluation, Rollup, evaluate_all, rollup_by_goal, scale_for, values_in_force
+from kpis.rules.evaluation import (
+    Evaluation,
+    Rollup,
+    evaluate_plan,
+    rollup_by_goal,
+    scale_for,
+    values_in_force,
+)
 from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.publication import missing_state
 from kpis.rules.scale import Scale
@@ -76,6 +83,9 @@ class ReviewData:
     triangle: bool = False  # negatives written 「△3」 (the strategy's setting, Japanese only)
     # The day the workbook is made: a figure is 公表待ち until its source's next publication month is over.
     today: datetime.date = field(default_factory=timezone.localdate)
+    # Each indicator's forecast, made once: a KGI's stands on the summary and on its goal's sheet, a
+    # 【再掲】 KPI's on every sheet that shows it.
+    forecasts: dict[int, ShownForecast] = field(default_factory=dict, repr=False)
 
     def kgis(self, goal: Goal) -> list[Evaluation]:
         return [
@@ -126,7 +136,10 @@ class ReviewData:
 
     def forecast(self, evaluation: Evaluation) -> ShownForecast:
         """The indicator's 達成見込み at the pace of its figures up to the year under review (none after it)."""
-        return shown_forecast(evaluation, triangle=self.triangle, up_to=self.fiscal_year)
+        pk = evaluation.indicator.pk
+        if pk not in self.forecasts:
+            self.forecasts[pk] = shown_forecast(evaluation, triangle=self.triangle, up_to=self.fiscal_year)
+        return self.forecasts[pk]
 
     def unapproved_count(self) -> int:
         """The year's figures that are entered but not yet approved (入力中・提出済)."""
@@ -147,8 +160,7 @@ def review_data(strategy: Strategy, fiscal_year: int) -> ReviewData:
             % {"year": fiscal_year, "first": strategy.first_year, "last": strategy.last_year}
         )
     scale = scale_for(strategy)
-    indicators = Indicator.objects.of_strategy(strategy).with_figures()
-    evaluations = {e.indicator.pk: e for e in evaluate_all(indicators, strategy, scale=scale)}
+    evaluations = {e.indicator.pk: e for e in evaluate_plan(strategy, scale=scale)}
     goals = list(Goal.objects.filter(strategy=strategy).order_by("number"))
     measures: dict[int, list[Measure]] = defaultdict(list)
     for measure in Measure.objects.filter(goal__strategy=strategy).order_by("goal__number", "number"):

@@ -22,6 +22,7 @@ from lib.cells import (
     excel_colour,
     fit_rows,
     header_cell,
+    merge,
     print_setup,
     put_number,
     put_text,
@@ -139,31 +140,32 @@ def write_kgi_table(ws: Worksheet, row: int, data: ReviewData) -> int:
     ]
     for column, text in enumerate(headers, start=1):
         header_cell(ws, row, column, text)
+    # Every cell framed as it is written: a border set afterwards is hashed again by openpyxl, cell by cell.
+    edge = {"border": BORDER}
+    number = {"border": BORDER, "triangle": data.triangle}
     for goal in data.goals:
         for evaluation in data.kgis(goal):
             row += 1
             indicator, result = evaluation.indicator, evaluation.year(year)
-            places, triangle = indicator.decimal_places, data.triangle
-            put_text(ws, row, 1, _("基本目標%(number)s") % {"number": goal.number})
-            put_text(ws, row, 2, indicator.code)
-            put_text(ws, row, 3, indicator.name)
-            put_text(ws, row, 4, indicator.unit)
-            put_number(ws, row, 5, indicator.baseline_value, places, triangle=triangle)
-            put_text(ws, row, 6, year_text(indicator.baseline_year))
-            put_number(ws, row, 7, result.expected, indicator.shown_places, triangle=triangle)
+            places = indicator.decimal_places
+            put_text(ws, row, 1, _("基本目標%(number)s") % {"number": goal.number}, **edge)
+            put_text(ws, row, 2, indicator.code, **edge)
+            put_text(ws, row, 3, indicator.name, **edge)
+            put_text(ws, row, 4, indicator.unit, **edge)
+            put_number(ws, row, 5, indicator.baseline_value, places, **number)
+            put_text(ws, row, 6, year_text(indicator.baseline_year), **edge)
+            put_number(ws, row, 7, result.expected, indicator.shown_places, **number)
             font = value_font(evaluation, year)
-            put_number(ws, row, 8, result.actual, places, font=font, triangle=triangle)
+            put_number(ws, row, 8, result.actual, places, font=font, **number)
             target_value, _target_year, target_text = data.target(indicator)
-            put_number(ws, row, 9, target_value, places, triangle=triangle)
-            put_text(ws, row, 10, target_text)
-            put_number(ws, row, 11, result.rate, fmt=RATE_FORMAT, triangle=triangle)
+            put_number(ws, row, 9, target_value, places, **number)
+            put_text(ws, row, 10, target_text, **edge)
+            put_number(ws, row, 11, result.rate, fmt=RATE_FORMAT, **number)
             put_grade(ws, row, 12, result.grade, data.scale)
-            put_text(ws, row, 13, data.status_text(evaluation, year), alignment=CENTER)
+            put_text(ws, row, 13, data.status_text(evaluation, year), alignment=CENTER, **edge)
             forecast = data.forecast(evaluation)
-            put_text(ws, row, 14, forecast.label, alignment=CENTER)
-            put_text(ws, row, 15, forecast.explanation)
-            for column in range(1, len(headers) + 1):
-                ws.cell(row=row, column=column).border = BORDER
+            put_text(ws, row, 14, forecast.label, alignment=CENTER, **edge)
+            put_text(ws, row, 15, forecast.explanation, **edge)
     return row + 1
 
 
@@ -215,7 +217,7 @@ def write_scale(ws: Worksheet, row: int, scale: Scale) -> int:
         header_cell(ws, row, column, text)
     for column in range(5, 8):
         header_cell(ws, row, column, "")
-    ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=7)
+    merge(ws, row, 4, row, 7)
     rows = [
         (grade.label, grade.shown_name, grade.lower_bound, grade.shown_description) for grade in scale.grades
     ]
@@ -228,7 +230,7 @@ def write_scale(ws: Worksheet, row: int, scale: Scale) -> int:
         put_text(ws, row, 4, description, alignment=Alignment(vertical="top"))
         for column in range(1, 8):
             ws.cell(row=row, column=column).border = BORDER
-        ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=7)
+        merge(ws, row, 4, row, 7)
     return row + 1
 
 
