@@ -10,14 +10,9 @@ from collections.abc import Iterable
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
-from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
-from kpis.rules.achievement import YearResult
-from kpis.rules.evaluation import Evaluation, evaluate_indicator, scale_for
+from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
-
-# A stored result's fields in YearResult's order, after its fiscal year.
-RESULT_FIELDS = ("expected", "actual", "compared", "rate", "grade", "progress")
 
 
 def placements_prefetch() -> Prefetch:
@@ -104,7 +99,7 @@ def department_submissions(strategy: Strategy, department: Department) -> dict[i
 
 def table_indicators(strategy: Strategy):
     """The indicator table's rows before filtering: the plan's data, and whether a placement is 【再掲】 or
-    under a デジタル活用 policy (`repost`, `digital`); the figures are read by `stored_results`."""
+    under a デジタル活用 policy (`repost`, `digital`); the figures are read by kpis.rules.evaluation.stored_results."""
     placed = Placement.objects.filter(indicator=OuterRef("pk"))
     return (
         Indicator.objects.of_strategy(strategy)
@@ -139,39 +134,7 @@ def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int
     return set(actuals.order_by().values_list("fiscal_year", flat=True).distinct())
 
 
-def stored_results(
-    strategy: Strategy, years: list[int], internal: bool, indicators=None
-) -> dict[int, dict[int, YearResult]]:
-    """By indicator id, its results in `years` as stored (kpis.StoredResult), read as plain values; of every
-    indicator or of those `indicators` (a queryset) select."""
-    audience = StoredResult.Audience.INTERNAL if internal else StoredResult.Audience.PUBLIC
-    rows = StoredResult.objects.filter(indicator__strategy=strategy, audience=audience, fiscal_year__in=years)
-    if indicators is not None:
-        rows = rows.filter(indicator__in=indicators.values("pk"))
-    rows = rows.values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
-    results: dict[int, dict[int, YearResult]] = {}
-    for indicator_id, year, *fields in rows:
-        results.setdefault(indicator_id, {})[year] = YearResult(year, *fields)
-    return results
-
-
 def figure_statuses(strategy: Strategy, year: int) -> dict[int, str]:
     """By indicator id, the status of its figure for `year` (those with a figure entered)."""
     rows = ActualValue.objects.filter(indicator__strategy=strategy, fiscal_year=year)
     return dict(rows.values_list("indicator_id", "status"))
-
-
-def lean_evaluations(indicators, results: dict[int, dict[int, YearResult]], years: list[int], internal: bool):
-    """Evaluations of `indicators` from `stored_results`, without their entered figures (`records`).
-
-    A result missing from the store (a bug, or a database not yet brought up to date) is computed by
-    kpis.rules.evaluation, which logs it: one more query, never a wrong figure."""
-    missing = {i.pk for i in indicators if any(y not in results.get(i.pk, {}) for y in years)}
-    computed = {}
-    for indicator in Indicator.objects.filter(pk__in=missing).with_figures() if missing else ():
-        scale = scale_for(indicator.strategy)
-        computed[indicator.pk] = evaluate_indicator(indicator, years, scale, approved_only=not internal)
-    return [
-        computed[i.pk] if i.pk in computed else Evaluation(i, {y: results[i.pk][y] for y in years})
-        for i in indicators
-    ]

@@ -19,7 +19,7 @@ from accounts.strategy import all_plans, current_strategy, current_strategy_or_4
 from goals.models import Department, Goal, Strategy
 from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind
-from kpis.rules.evaluation import Evaluation, rollup, scale_for
+from kpis.rules.evaluation import Evaluation, lean_evaluations, rollup, scale_for, stored_results
 from kpis.rules.scale import Scale
 from lib.csvsafe import csv_response
 from reports.dashboards import charts, presenters, queries, todo
@@ -69,8 +69,8 @@ def home(request: HttpRequest) -> HttpResponse:
     year, year_form, status = choose_year(request, strategy, seen, internal)
     years = strategy.plan_years
     compared = [y for y in years if y in (year - 1, year)]
-    evaluations = queries.lean_evaluations(
-        indicators, queries.stored_results(strategy, compared, internal), compared, internal
+    evaluations = lean_evaluations(
+        indicators, stored_results(strategy, compared, internal), compared, internal
     )
     rows, total = presenters.goal_distribution(goals, presenters.of_kind(evaluations, Kind.KPI), year, scale)
     changes = presenters.grade_changes(evaluations, year, scale)
@@ -147,8 +147,8 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
     seen = presenters.FigureYears(queries.figure_years(strategy, internal, indicators))
     year, year_form, status = choose_year(request, strategy, seen, internal)
     listed = list(indicators)
-    results = queries.stored_results(strategy, [year], internal, indicators)
-    grades = {e.indicator.pk: e for e in queries.lean_evaluations(listed, results, [year], internal)}
+    results = stored_results(strategy, [year], internal, indicators)
+    grades = {e.indicator.pk: e for e in lean_evaluations(listed, results, [year], internal)}
     slots = presenters.plan_slots(queries.goal_measures(goal), grades)
     query = _with_year(request, year)
     own_kgis = [i for i in listed if i.kind == Kind.KGI and i.goal_id == goal.pk]
@@ -288,8 +288,8 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
         year = presenters.default_year(strategy, presenters.FigureYears(seen), internal)
     filterset.show_year(year)
     # Read lean: the year's stored results and statuses as plain values, no figure objects.
-    results = queries.stored_results(strategy, [year], internal)
-    evaluations = queries.lean_evaluations(indicators, results, [year], internal)
+    results = stored_results(strategy, [year], internal)
+    evaluations = lean_evaluations(indicators, results, [year], internal)
     statuses = queries.figure_statuses(strategy, year) if internal else {}
     rows = filterset.filter_rows(indicator_rows(evaluations, year, scale, statuses)) if valid else []
     table = IndicatorTable(rows, internal=internal, year=year)
