@@ -164,8 +164,11 @@ def lean_evaluations(indicators, results: dict[int, dict[int, YearResult]], year
     `evaluate_indicator`, which logs it: one more query, never a wrong figure."""
     missing = {i.pk for i in indicators if any(y not in results.get(i.pk, {}) for y in years)}
     computed = _computed(missing, years, internal)
+    # The caller's indicator stays, with what its query annotated (the indicator table's `repost`…).
     return [
-        computed[i.pk] if i.pk in computed else Evaluation(i, {y: results[i.pk][y] for y in years})
+        Evaluation(i, computed[i.pk].results, computed[i.pk].records)
+        if i.pk in computed
+        else Evaluation(i, {y: results[i.pk][y] for y in years})
         for i in indicators
     ]
 

@@ -7,7 +7,7 @@ of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
@@ -97,14 +97,38 @@ def department_submissions(strategy: Strategy, department: Department) -> dict[i
     return {s.fiscal_year: s for s in Submission.objects.filter(department=department, strategy=strategy)}
 
 
+# What the indicator table shows of an indicator besides its figures (and shown_places needs).
+TABLE_FIELDS = (
+    "code",
+    "kind",
+    "name",
+    "unit",
+    "decimal_places",
+    "baseline_value",
+    "baseline_year",
+    "target_value",
+    "target_year",
+    "aggregation",
+    "goal",
+    "measure",
+    "department",
+)
+
+
 def table_indicators(strategy: Strategy):
-    """The indicator table's rows before filtering: the plan's data, and whether a placement is 【再掲】 or
-    under a デジタル活用 policy (`repost`, `digital`); the figures are read by kpis.rules.evaluation.stored_results."""
+    """The indicator table's rows before filtering: the plan's data, its goal's, measure's and department's
+    names (`goal_code`, `goal_number`, `measure_code`, `department_name`: columns, not three more objects a
+    row), and whether a placement is 【再掲】 or under a デジタル活用 policy (`repost`, `digital`); the figures
+    are read by kpis.rules.evaluation.stored_results."""
     placed = Placement.objects.filter(indicator=OuterRef("pk"))
     return (
         Indicator.objects.of_strategy(strategy)
-        .select_related("goal", "measure", "department")
+        .only(*TABLE_FIELDS)
         .annotate(
+            goal_code=F("goal__code"),
+            goal_number=F("goal__number"),
+            measure_code=F("measure__code"),
+            department_name=F("department__name"),
             repost=Exists(placed.filter(is_repost=True)),
             digital=Exists(placed.filter(policy__is_digital=True)),
         )
