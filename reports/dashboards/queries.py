@@ -145,6 +145,30 @@ def page_indicators(strategy: Strategy, pks: Iterable[int]):
     return Indicator.objects.of_strategy(strategy).filter(pk__in=list(pks)).with_figures()
 
 
+def row_indicators(strategy: Strategy, pks: Iterable[int]):
+    """The indicators of a page's table rows, in plan order, without their figures: the rows show one year,
+    read with `stored_results` and `year_figures` instead of every year's figures and results."""
+    return (
+        Indicator.objects.of_strategy(strategy)
+        .filter(pk__in=list(pks))
+        .select_related("strategy", "goal", "measure", "department")
+    )
+
+
+def year_figures(indicators: list[Indicator], year: int, internal: bool) -> dict[int, ActualValue]:
+    """By indicator id, each one's figure of `year` as entered (outsiders: approved ones only), linked to
+    its indicator as a prefetch links it (the data period shown reads the indicator's)."""
+    by_id = {i.pk: i for i in indicators}
+    figures = ActualValue.objects.filter(indicator__in=list(by_id), fiscal_year=year)
+    if not internal:
+        figures = figures.filter(status=ActualValue.Status.APPROVED)
+    found = {}
+    for figure in figures:
+        figure.indicator = by_id[figure.indicator_id]
+        found[figure.indicator_id] = figure
+    return found
+
+
 def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int]:
     """The plan years in which the reader may see any figure (outsiders: approved ones only), of every
     indicator or of those `indicators` (a queryset) select."""

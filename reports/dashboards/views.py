@@ -7,6 +7,8 @@ status; anonymous visitors (when settings.PUBLIC_DASHBOARDS is on) see approved 
 notes, cause analyses or history.
 """
 
+from dataclasses import replace
+
 from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -191,16 +193,28 @@ def _goal_page_figures(
     scale: Scale,
     internal: bool,
 ) -> tuple[list[Evaluation], dict[int, Evaluation]]:
-    """The page's KGIs evaluated in every plan year (their charts) and its table's KPIs in `year` (by id),
-    fetched with their figures together."""
+    """The page's KGIs evaluated in every plan year (their charts) and its table's KPIs in `year` (by id)."""
     kgi_ids = {i.pk for i in kgi_pager.page}
-    kpi_ids = {slot.placement.indicator_id for slot in slots if slot.placement}
-    fetched = list(queries.page_indicators(strategy, kgi_ids | kpi_ids))
     cards = presenters.evaluated(
-        [i for i in fetched if i.pk in kgi_ids], strategy.plan_years, scale, internal
+        queries.page_indicators(strategy, kgi_ids), strategy.plan_years, scale, internal
     )
-    rows = presenters.evaluated([i for i in fetched if i.pk in kpi_ids], [year], scale, internal)
-    return cards, {e.indicator.pk: e for e in rows}
+    kpi_ids = {slot.placement.indicator_id for slot in slots if slot.placement}
+    return cards, _year_rows(strategy, kpi_ids, year, internal)
+
+
+def _year_rows(strategy: Strategy, ids: set[int], year: int, internal: bool) -> dict[int, Evaluation]:
+    """By id, the table's indicators evaluated in `year`, each with its figure of that year: read lean,
+    their stored results of that year as plain values, not every year's figures and results of each."""
+    rows = queries.row_indicators(strategy, ids)
+    indicators = list(rows)
+    results = stored_results(strategy, [year], internal, rows)
+    figures = queries.year_figures(indicators, year, internal)
+    return {
+        e.indicator.pk: replace(e, records={year: figures[e.indicator.pk]})
+        if e.indicator.pk in figures
+        else e
+        for e in lean_evaluations(indicators, results, [year], internal)
+    }
 
 
 @require_GET
