@@ -42,10 +42,12 @@ def strategy_indicators(strategy: Strategy):
 def goal_indicators(strategy: Strategy, goal: Goal):
     """The goal's own indicators and those it shows again (【再掲】), in plan order, without their figures:
     only what the page's counts and pages need (fetch a page's figures with `page_indicators`)."""
-    placed = Placement.objects.filter(policy__measure__goal=goal).values("indicator")
+    # EXISTS, not `pk IN (placed)`: used as a subquery (the page's stored results), the OR with IN made
+    # PostgreSQL loop over every indicator of the plan once per row (127 ms at 100×; 27 ms so).
+    placed = Placement.objects.filter(indicator=OuterRef("pk"), policy__measure__goal=goal)
     return (
         Indicator.objects.of_strategy(strategy)
-        .filter(Q(goal=goal) | Q(pk__in=placed))
+        .filter(Q(goal=goal) | Exists(placed))
         .only("code", "kind", "goal", "strategy")
     )
 
