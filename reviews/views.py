@@ -2,6 +2,7 @@
 
 import copy
 from collections import Counter
+from dataclasses import replace
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest
@@ -29,9 +30,15 @@ from accounts.access import (
 from accounts.strategy import current_strategy_or_404
 from goals.models import Goal, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, NextStep
-from kpis.rules.evaluation import evaluate_all, rollup_by_goal, scale_for
+from kpis.rules.evaluation import (
+    Evaluation,
+    lean_evaluations,
+    scale_for,
+    stored_results,
+    stored_rollup_by_goal,
+)
 from lib.uploads import UploadRefused, extension_of, too_large_message
-from reviews import documents, services
+from reviews import documents, queries, services
 from reviews.documents import CheckedDocument, InMemoryUpload, check_document
 from reviews.forms import (
     GoalEvaluationForm,
@@ -81,11 +88,12 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 @require(has_any_role)
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A meeting: its record, the KPIs' grades by goal and the KGIs in the year it reviews, the opinions
+    raised at it and those carried into its year."""
     strategy = current_strategy_or_404(request)
     meeting = get_object_or_404(Meeting, pk=pk, strategy=strategy)
     year = meeting.fiscal_year
     scale = scale_for(strategy)
-    evaluations = evaluate_all(Indicator.objects.of_strategy(strategy).with_figures(), strategy, scale=scale)
     raised = Opinion.objects.filter(meeting=meeting).with_related()
     # Last year's opinions with their follow-up, and older ones until they are settled.
     carried = Opinion.objects.carried_into(strategy, year).exclude(meeting=meeting).with_related()
@@ -94,12 +102,14 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reviews/meeting_detail.html",
         {
             "meeting": meeting,
-            "kgis": [e for e in evaluations if e.indicator.kind == Kind.KGI],
-            "rollups": rollup_by_goal(
-                [e for e in evaluations if e.indicator.kind == Kind.KPI],
+            "kgis": _kgi_evaluations(strategy, year),
+            # Read lean, as the dashboards do: the stored grades as plain values, no figure objects.
+            "rollups": stored_rollup_by_goal(
+                Indicator.objects.of_strategy(strategy).filter(kind=Kind.KPI),
                 strategy.goals.order_by("number"),
                 year,
                 scale,
+                internal=True,
             ),
             "labels": scale.labels,
             "raised": raised,
@@ -112,6 +122,18 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "document": MeetingDocument.objects.described().filter(meeting=meeting).first(),
         },
     )
+
+
+def _kgi_evaluations(strategy: Strategy, year: int) -> list[Evaluation]:
+    """The KGIs' results in the meeting's year as stored, each with its figure of that year (its 承認前
+    mark): not every year's figures and results of each (with_figures), which the page does not show."""
+    kgis = queries.meeting_kgis(strategy)
+    results = stored_results(strategy, [year], internal=True, indicators=kgis)
+    figures = queries.kgi_figures(strategy, year)
+    return [
+        replace(e, records={year: figures[e.indicator.pk]}) if e.indicator.pk in figures else e
+        for e in lean_evaluations(list(kgis), results, [year], internal=True)
+    ]
 
 
 HISTORY_SHOWN = 50

@@ -135,7 +135,56 @@ def evaluate_all(
     return [evaluate_indicator(i, years, scale, approved_only) for i in indicators]
 
 
-RESULT_COLUMNS = ("fiscal_year", "expected", "actual", "compared", "rate", "grade", "progress")
+# --- Reading stored results lean: plain values, no figure objects ------------------------------------
+
+# A stored result's fields in YearResult's order, after its fiscal year.
+RESULT_FIELDS = ("expected", "actual", "compared", "rate", "grade", "progress")
+
+
+def stored_results(
+    strategy: Strategy, years: list[int], internal: bool, indicators=None
+) -> dict[int, dict[int, YearResult]]:
+    """By indicator id, its results in `years` as stored (kpis.StoredResult), read as plain values; of every
+    indicator or of those `indicators` (a queryset) select."""
+    rows = StoredResult.objects.filter(
+        indicator__strategy=strategy, audience=_audience(internal), fiscal_year__in=years
+    )
+    if indicators is not None:
+        rows = rows.filter(indicator__in=indicators.values("pk"))
+    rows = rows.values_list("indicator_id", "fiscal_year", *RESULT_FIELDS)
+    results: dict[int, dict[int, YearResult]] = {}
+    for indicator_id, year, *fields in rows:
+        results.setdefault(indicator_id, {})[year] = YearResult(year, *fields)
+    return results
+
+
+def lean_evaluations(indicators, results: dict[int, dict[int, YearResult]], years: list[int], internal: bool):
+    """Evaluations of `indicators` from `stored_results`, without their entered figures (`records`).
+
+    A result missing from the store (a bug, or a database not yet brought up to date) is computed by
+    `evaluate_indicator`, which logs it: one more query, never a wrong figure."""
+    missing = {i.pk for i in indicators if any(y not in results.get(i.pk, {}) for y in years)}
+    computed = _computed(missing, years, internal)
+    # The caller's indicator stays, with what its query annotated (the indicator table's `repost`…).
+    return [
+        Evaluation(i, computed[i.pk].results, computed[i.pk].records)
+        if i.pk in computed
+        else Evaluation(i, {y: results[i.pk][y] for y in years})
+        for i in indicators
+    ]
+
+
+def _audience(internal: bool) -> str:
+    return StoredResult.Audience.INTERNAL if internal else StoredResult.Audience.PUBLIC
+
+
+def _computed(ids: set[int], years: list[int], internal: bool) -> dict[int, Evaluation]:
+    """By id, the evaluations of indicators whose results are missing from the store, computed on read."""
+    computed = {}
+    for indicator in Indicator.objects.filter(pk__in=ids).with_figures() if ids else ():
+        scale = scale_for(indicator.strategy)
+        computed[indicator.pk] = evaluate_indicator(indicator, years, scale, approved_only=not internal)
+    return computed
 
 
 def evaluate_plan(
@@ -154,7 +203,7 @@ def evaluate_plan(
         .select_related("strategy", "goal", "measure", "department")
         .prefetch_related("expected_values")
     )
-    results = _stored_results(strategy, approved_only)
+    results = stored_results(strategy, years, internal=not approved_only)
     records = _figures(strategy, approved_only, {i.pk: i for i in indicators})
     evaluations = []
     for indicator in indicators:
@@ -166,18 +215,6 @@ def evaluate_plan(
             Evaluation(indicator, {year: stored[year] for year in years}, records.get(indicator.pk, {}))
         )
     return evaluations
-
-
-def _stored_results(strategy: Strategy, approved_only: bool) -> dict[int, dict[int, YearResult]]:
-    """Indicator id → year → its stored result, for the audience asked for."""
-    audience = StoredResult.Audience.PUBLIC if approved_only else StoredResult.Audience.INTERNAL
-    rows = StoredResult.objects.filter(indicator__strategy=strategy, audience=audience).values_list(
-        "indicator_id", *RESULT_COLUMNS
-    )
-    results: dict[int, dict[int, YearResult]] = defaultdict(dict)
-    for indicator_id, *columns in rows:
-        results[indicator_id][columns[0]] = YearResult(*columns)
-    return results
 
 
 def _figures(strategy: Strategy, approved_only: bool, indicators: dict[int, Indicator]) -> dict:
@@ -218,6 +255,10 @@ class Rollup:
 def rollup(evaluations: Iterable[Evaluation], fiscal_year: int, scale: Scale) -> Rollup:
     # Each Evaluation is one indicator, so a 【再掲】 KPI counts once however often it is shown.
     grades = [e.year(fiscal_year).grade for e in {e.indicator.pk: e for e in evaluations}.values()]
+    return rollup_of_grades(grades, scale)
+
+
+def rollup_of_grades(grades: list[str], scale: Scale) -> Rollup:
     return Rollup(
         achievement.grade_counts(grades, scale.bands), achievement.share_reaching_top(grades, scale.bands)
     )
@@ -231,3 +272,23 @@ def rollup_by_goal(
         (goal, rollup([e for e in evaluations if e.indicator.goal_id == goal.pk], fiscal_year, scale))
         for goal in goals
     ]
+
+
+def stored_rollup_by_goal(
+    indicators, goals: Iterable[Goal], fiscal_year: int, scale: Scale, internal: bool
+) -> list[tuple[Goal, Rollup]]:
+    """`rollup_by_goal` of the indicators a queryset selects, read lean: their goals and stored grades as
+    plain values, no indicator objects (4,200 KPIs would cost more to build than to count). A grade missing
+    from the store is computed, as `lean_evaluations` does."""
+    homes = dict(indicators.order_by().values_list("pk", "goal_id"))
+    grades = dict(
+        StoredResult.objects.filter(
+            indicator__in=indicators.values("pk"), audience=_audience(internal), fiscal_year=fiscal_year
+        ).values_list("indicator_id", "grade")
+    )
+    for pk, evaluation in _computed(homes.keys() - grades.keys(), [fiscal_year], internal).items():
+        grades[pk] = evaluation.year(fiscal_year).grade
+    by_goal: dict[int, list[str]] = {}
+    for pk, goal_id in homes.items():
+        by_goal.setdefault(goal_id, []).append(grades[pk])
+    return [(goal, rollup_of_grades(by_goal.get(goal.pk, []), scale)) for goal in goals]

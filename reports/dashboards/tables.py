@@ -30,7 +30,8 @@ def indicator_rows(
 ) -> list[dict]:
     """One dict per indicator with its plan data and its evaluated figures for `year`.
 
-    The indicators come from queries.table_indicators (`repost`, `digital` annotated); `statuses`: the
+    The indicators come from queries.table_indicators (their goal's, measure's and department's names,
+    `repost` and `digital` annotated); `statuses`: the
     status of each one's figure for `year` by indicator id (queries.figure_statuses), empty for readers
     who do not see statuses."""
     rank = grade_rank(scale)
@@ -44,16 +45,15 @@ def indicator_rows(
             {
                 "position": position,
                 "code": indicator.code,
-                "url": indicator.get_absolute_url(),
                 "kind": indicator.kind,
                 "name": indicator.name,
                 "unit": indicator.unit,
                 "places": indicator.decimal_places,
                 "shown_places": indicator.shown_places,
-                "goal": indicator.goal.code,
-                "goal_number": indicator.goal.number,
-                "measure": indicator.measure.code if indicator.measure_id else "",
-                "department": indicator.department.name if indicator.department_id else "",
+                "goal": indicator.goal_code,
+                "goal_number": indicator.goal_number,
+                "measure": indicator.measure_code or "",
+                "department": indicator.department_name or "",
                 "baseline": indicator.baseline_value,
                 "baseline_sort": _sort_key(indicator.baseline_value),
                 "baseline_year": indicator.baseline_year,
@@ -148,7 +148,7 @@ class IndicatorTable(tables.Table):
         self.year = year
 
     def render_code(self, value, record):
-        return format_html('<a href="{}">{}</a>', record["url"], value)
+        return format_html('<a href="{}">{}</a>', _indicator_url(record), value)
 
     def render_name(self, value, record):
         marks = [("repost", _("再掲あり"))] if record["repost"] else []
@@ -156,7 +156,7 @@ class IndicatorTable(tables.Table):
             marks.append(("digital", _("デジタル活用")))
         return format_html(
             '<a href="{}">{}</a>{}',
-            record["url"],
+            _indicator_url(record),
             value,
             format_html_join("", ' <span class="{}">{}</span>', marks),
         )
@@ -176,6 +176,11 @@ class IndicatorTable(tables.Table):
 
     def render_status(self, value):
         return value or MISSING
+
+
+def _indicator_url(record: dict) -> str:
+    """Reversed for the page's rows only, not for each of the thousands a plan's table sorts and filters."""
+    return reverse("dashboards:indicator", args=[record["code"]])
 
 
 def _plain(value):

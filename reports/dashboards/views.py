@@ -7,6 +7,8 @@ status; anonymous visitors (when settings.PUBLIC_DASHBOARDS is on) see approved 
 notes, cause analyses or history.
 """
 
+from dataclasses import replace
+
 from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -19,7 +21,7 @@ from accounts.strategy import all_plans, current_strategy, current_strategy_or_4
 from goals.models import Department, Goal, Strategy
 from kpis.cycle.history import indicator_history
 from kpis.models import ActualValue, Indicator, Kind
-from kpis.rules.evaluation import Evaluation, rollup, scale_for
+from kpis.rules.evaluation import Evaluation, lean_evaluations, rollup, scale_for, stored_results
 from kpis.rules.scale import Scale
 from lib import paging
 from lib.csvsafe import csv_response
@@ -70,8 +72,8 @@ def home(request: HttpRequest) -> HttpResponse:
     year, year_form, status = choose_year(request, strategy, seen, internal)
     years = strategy.plan_years
     compared = [y for y in years if y in (year - 1, year)]
-    evaluations = queries.lean_evaluations(
-        indicators, queries.stored_results(strategy, compared, internal), compared, internal
+    evaluations = lean_evaluations(
+        indicators, stored_results(strategy, compared, internal), compared, internal
     )
     rows, total = presenters.goal_distribution(goals, presenters.of_kind(evaluations, Kind.KPI), year, scale)
     changes = presenters.grade_changes(evaluations, year, scale)
@@ -148,8 +150,8 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
     seen = presenters.FigureYears(queries.figure_years(strategy, internal, indicators))
     year, year_form, status = choose_year(request, strategy, seen, internal)
     listed = list(indicators)
-    results = queries.stored_results(strategy, [year], internal, indicators)
-    grades = {e.indicator.pk: e for e in queries.lean_evaluations(listed, results, [year], internal)}
+    results = stored_results(strategy, [year], internal, indicators)
+    grades = {e.indicator.pk: e for e in lean_evaluations(listed, results, [year], internal)}
     slots = presenters.plan_slots(queries.goal_measures(goal), grades)
     query = _with_year(request, year)
     own_kgis = [i for i in listed if i.kind == Kind.KGI and i.goal_id == goal.pk]
@@ -192,16 +194,28 @@ def _goal_page_figures(
     scale: Scale,
     internal: bool,
 ) -> tuple[list[Evaluation], dict[int, Evaluation]]:
-    """The page's KGIs evaluated in every plan year (their charts) and its table's KPIs in `year` (by id),
-    fetched with their figures together."""
+    """The page's KGIs evaluated in every plan year (their charts) and its table's KPIs in `year` (by id)."""
     kgi_ids = {i.pk for i in kgi_pager.page}
-    kpi_ids = {slot.placement.indicator_id for slot in slots if slot.placement}
-    fetched = list(queries.page_indicators(strategy, kgi_ids | kpi_ids))
     cards = presenters.evaluated(
-        [i for i in fetched if i.pk in kgi_ids], strategy.plan_years, scale, internal
+        queries.page_indicators(strategy, kgi_ids), strategy.plan_years, scale, internal
     )
-    rows = presenters.evaluated([i for i in fetched if i.pk in kpi_ids], [year], scale, internal)
-    return cards, {e.indicator.pk: e for e in rows}
+    kpi_ids = {slot.placement.indicator_id for slot in slots if slot.placement}
+    return cards, _year_rows(strategy, kpi_ids, year, internal)
+
+
+def _year_rows(strategy: Strategy, ids: set[int], year: int, internal: bool) -> dict[int, Evaluation]:
+    """By id, the table's indicators evaluated in `year`, each with its figure of that year: read lean,
+    their stored results of that year as plain values, not every year's figures and results of each."""
+    rows = queries.row_indicators(strategy, ids)
+    indicators = list(rows)
+    results = stored_results(strategy, [year], internal, rows)
+    figures = queries.year_figures(indicators, year, internal)
+    return {
+        e.indicator.pk: replace(e, records={year: figures[e.indicator.pk]})
+        if e.indicator.pk in figures
+        else e
+        for e in lean_evaluations(indicators, results, [year], internal)
+    }
 
 
 @require_GET
@@ -289,8 +303,8 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
         year = presenters.default_year(strategy, presenters.FigureYears(seen), internal)
     filterset.show_year(year)
     # Read lean: the year's stored results and statuses as plain values, no figure objects.
-    results = queries.stored_results(strategy, [year], internal)
-    evaluations = queries.lean_evaluations(indicators, results, [year], internal)
+    results = stored_results(strategy, [year], internal)
+    evaluations = lean_evaluations(indicators, results, [year], internal)
     statuses = queries.figure_statuses(strategy, year) if internal else {}
     rows = filterset.filter_rows(indicator_rows(evaluations, year, scale, statuses)) if valid else []
     table = IndicatorTable(rows, internal=internal, year=year)

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.access import Role
 from goals.models import Measure, Policy
-from kpis.models import Indicator, Kind, Placement
-from tests.support.factories import build_synthetic_plan, make_user
+from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult
+from tests.support.factories import build_synthetic_plan, make_user, set_actual
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +190,15 @@ def test_at_the_real_size_the_page_shows_everything_without_a_pager(reader, plan
             "policy__measure__number", "policy__number", "order"
         )
         assert kpi_rows(page) == [p.indicator.code for p in placed]
+
+
+def test_results_missing_from_the_store_are_computed_and_drawn_the_same(reader, plan, figures):
+    set_actual("G2-M1-K1", 2025, 120, status=ActualValue.Status.SUBMITTED)
+    url = "/goals/G2/?fy=2025"
+    stored = html(reader, url)
+    StoredResult.objects.filter(indicator__code__in=["G2-KGI1", "G2-M1-K1", "G2-M1-K2"]).delete()
+    assert without_csrf(html(reader, url)) == without_csrf(stored)
+
+
+def without_csrf(page: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)

@@ -151,3 +151,13 @@ def test_the_year_list_preselects_the_year_shown_and_filtering_keeps_it(council,
     # A filter given without the year (an old bookmark) still shows, and selects, the year used.
     bookmark = council.get(URL, {"goal": goal.pk})
     assert _selected_year(bookmark) == [str(bookmark.context["year"])]
+
+
+def test_a_result_missing_from_the_store_is_computed_and_shown_like_a_stored_one(council, graded):
+    from kpis.models import StoredResult
+
+    stored = council.get(URL, {"fy": 2025, "sort": "-rate"}).context["table"].data
+    StoredResult.objects.filter(indicator__code__in=["G2-M1-K1", "G2-M1-K3"]).delete()
+    response = council.get(URL, {"fy": 2025, "sort": "-rate"})
+    assert response.status_code == 200
+    assert list(response.context["table"].data) == list(stored)

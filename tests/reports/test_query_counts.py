@@ -1,9 +1,11 @@
-"""Every dashboard page and the open-data API cost the same number of queries for the real plan's size and
-for 100 times it.
+"""Every dashboard page, the meeting page and the open-data API cost the same number of queries for the real
+plan's size and for 100 times it.
 
 The 100× plan (4,800 indicators, 14,400 figures) is built once for all pages: building and rendering it
 takes seconds, and the point is the count, which must not depend on the size.
 """
+
+import datetime
 
 import pytest
 from django.db import connection
@@ -11,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.access import Role
+from reviews.models import Meeting, Opinion
 from tests.support.factories import build_synthetic_plan, make_user
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +30,7 @@ PAGES = [
     "/indicators/G1-KGI1/",
     "/indicators/G1-M1-K1/",
     "/departments/__code__-dept/",
+    "/meetings/__meeting__/",
     "/api/v1/indicators.json",
     "/api/v1/indicators.csv?fiscal_year=2026",
 ]
@@ -43,7 +47,21 @@ PUBLIC_PAGES = [
 
 def _url(page: str, code: str, strategy) -> str:
     goal = strategy.goals.get(code="G1").pk
-    return page.replace("__code__", code).replace("__goal__", str(goal))
+    meeting = _meeting(strategy).pk
+    return page.replace("__code__", code).replace("__goal__", str(goal)).replace("__meeting__", str(meeting))
+
+
+def _meeting(strategy) -> Meeting:
+    """The plan's meeting reviewing 2026, with an opinion on a goal and one on an indicator."""
+    meeting, created = Meeting.objects.get_or_create(
+        strategy=strategy, fiscal_year=2026, defaults={"name": "会議", "date": datetime.date(2027, 7, 10)}
+    )
+    if created:
+        for subject in ({"goal": strategy.goals.get(code="G1")}, {"indicator": strategy.indicators.first()}):
+            Opinion.objects.create(
+                strategy=strategy, fiscal_year=2026, meeting=meeting, text="意見", **subject
+            )
+    return meeting
 
 
 def _read(response) -> bytes:
