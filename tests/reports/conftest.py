@@ -3,8 +3,9 @@
 import pytest
 from django.test import Client
 
+from accounts.access import Role
 from kpis.models import ActualValue
-from tests.support.factories import set_actual
+from tests.support.factories import make_user, set_actual
 from tests.support.visibility import APPROVED_VALUE, DRAFT_VALUE, SUBMITTED_VALUE
 
 
@@ -38,3 +39,12 @@ def client_as(users):
         return client
 
     return make
+
+
+@pytest.fixture
+def reader():
+    """A client signed in as the planning office, who may read every page (the synthetic plans have no
+    demo users)."""
+    client = Client()
+    client.force_login(make_user("planner", Role.PLANNING))
+    return client

@@ -11,21 +11,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.access import Role
 from goals.models import Measure, Policy
 from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult
-from tests.support.factories import build_synthetic_plan, make_user, set_actual
+from tests.support.factories import build_synthetic_plan, set_actual
 
 pytestmark = pytest.mark.django_db
 
 COPIES = 10  # goal G1: 15 KGIs, 105 KPIs
-
-
-@pytest.fixture
-def reader():
-    client = Client()
-    client.force_login(make_user("planner", Role.PLANNING))
-    return client
 
 
 @pytest.fixture

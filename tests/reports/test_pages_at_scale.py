@@ -9,26 +9,17 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from accounts.access import Role
 from goals.models import Strategy
 from kpis.models import ActualValue, Indicator
 from kpis.rules import stored
-from tests.support.factories import build_synthetic_plan, make_user
+from tests.support.factories import build_synthetic_plan
 
 pytestmark = pytest.mark.django_db
 
 MB = 1024 * 1024
 COPIES = 20  # 960 indicators, 120 KGIs (30 a goal): more than one page of everything
-
-
-@pytest.fixture
-def reader():
-    client = Client()
-    client.force_login(make_user("planner", Role.PLANNING))
-    return client
 
 
 @pytest.fixture
