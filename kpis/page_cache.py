@@ -78,7 +78,7 @@ def keep(request: HttpRequest, response: HttpResponse, etag: str) -> None:
         response.streaming_content = _kept_as_read(response.streaming_content, headers, _key(etag))
         return
     if len(response.content) <= MAX_BYTES:
-        caches[ALIAS].set(_key(etag), (headers, TOKEN.sub(rb"\1" + HOLE + rb"\2", response.content)))
+        _store(_key(etag), headers, response.content)
 
 
 def _kept_as_read(pieces, headers: list, key: str) -> Iterator[bytes]:
@@ -89,4 +89,9 @@ def _kept_as_read(pieces, headers: list, key: str) -> Iterator[bytes]:
         if size <= MAX_BYTES:
             kept.append(piece)
     if size <= MAX_BYTES:
-        caches[ALIAS].set(key, (headers, TOKEN.sub(rb"\1" + HOLE + rb"\2", b"".join(kept))))
+        _store(key, headers, b"".join(kept))
+
+
+def _store(key: str, headers: list, body: bytes) -> None:
+    """Keep a page with its CSRF tokens punched out: `served` fills in each visitor's own."""
+    caches[ALIAS].set(key, (headers, TOKEN.sub(rb"\1" + HOLE + rb"\2", body)))
