@@ -1,5 +1,7 @@
 """Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
@@ -162,9 +164,14 @@ class Indicator(models.Model):
     def shown_places(self) -> int:
         """Decimals to show a computed figure with (an expected value 63.333…): the indicator's setting,
         else as many as its baseline and target are written with (13.33人 would be a figure nobody typed)."""
-        if self.decimal_places is not None:
-            return self.decimal_places
-        written = [v for v in (self.baseline_value, self.target_value) if v is not None]
+        return self.places_to_show(self.decimal_places, self.baseline_value, self.target_value)
+
+    @staticmethod
+    def places_to_show(decimal_places: int | None, baseline: Decimal | None, target: Decimal | None) -> int:
+        """`shown_places` of an indicator read as plain values."""
+        if decimal_places is not None:
+            return decimal_places
+        written = [v for v in (baseline, target) if v is not None]
         return max((max(0, -v.normalize().as_tuple().exponent) for v in written), default=0)
 
     def data_period_of(self, fiscal_year: int) -> int:

@@ -1,8 +1,8 @@
 """Filters of the indicator table.
 
-Plan filters (goal, measure, department, KGI/KPI, デジタル活用) narrow the one query; the grade is known only
-after evaluation, so `grade` (and the year it refers to) are validated here but applied to the evaluated
-rows in memory by `filter_rows`.
+Plan filters (goal, measure, department, KGI/KPI, デジタル活用) narrow the indicators; the grade is a result of
+the year chosen, so `grade` (and the year it refers to) are validated here and applied to the rows with
+their stored results (`chosen_grade`, views.indicator_list).
 """
 
 import django_filters
@@ -95,6 +95,6 @@ class IndicatorFilter(django_filters.FilterSet):
             data["fy"] = str(year)
             form.data = data
 
-    def filter_rows(self, rows: list[dict]) -> list[dict]:
-        grade = self.form.cleaned_data.get("grade") if self.is_bound else None
-        return [row for row in rows if row["grade"] == grade] if grade else rows
+    def chosen_grade(self) -> str | None:
+        """The grade chosen, applied to the rows with their stored results (views.indicator_list)."""
+        return (self.form.cleaned_data.get("grade") or None) if self.is_bound else None

@@ -7,10 +7,10 @@ of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, Value
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
-from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
+from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
 
@@ -99,41 +99,45 @@ def department_submissions(strategy: Strategy, department: Department) -> dict[i
     return {s.fiscal_year: s for s in Submission.objects.filter(department=department, strategy=strategy)}
 
 
-# What the indicator table shows of an indicator besides its figures (and shown_places needs).
-TABLE_FIELDS = (
-    "code",
-    "kind",
-    "name",
-    "unit",
-    "decimal_places",
-    "baseline_value",
-    "baseline_year",
-    "target_value",
-    "target_year",
-    "aggregation",
-    "goal",
-    "measure",
-    "department",
-)
-
-
 def table_indicators(strategy: Strategy):
-    """The indicator table's rows before filtering: the plan's data, its goal's, measure's and department's
-    names (`goal_code`, `goal_number`, `measure_code`, `department_name`: columns, not three more objects a
-    row), and whether a placement is 【再掲】 or under a デジタル活用 policy (`repost`, `digital`); the figures
-    are read by kpis.rules.evaluation.stored_results."""
+    """The indicator table's indicators, in plan order, before IndicatorFilter narrows them."""
+    return Indicator.objects.of_strategy(strategy)
+
+
+def table_rows(indicators, year: int, internal: bool):
+    """The indicator table's rows for `year`, read as plain values in one query: the plan's data, its goal's,
+    measure's and department's names, the stored result of the reader's audience (kpis.StoredResult), the
+    figure's status (signed-in readers only), and whether a placement is 【再掲】 or under a デジタル活用
+    policy. The database sorts, counts and pages them (reports.dashboards.tables.IndicatorTable), so a page
+    of 50 costs the same for 48 indicators or 4,800; `id` lets a result missing from the store be filled in."""
+    audience = StoredResult.Audience.INTERNAL if internal else StoredResult.Audience.PUBLIC
     placed = Placement.objects.filter(indicator=OuterRef("pk"))
-    return (
-        Indicator.objects.of_strategy(strategy)
-        .only(*TABLE_FIELDS)
-        .annotate(
-            goal_code=F("goal__code"),
-            goal_number=F("goal__number"),
-            measure_code=F("measure__code"),
-            department_name=F("department__name"),
-            repost=Exists(placed.filter(is_repost=True)),
-            digital=Exists(placed.filter(policy__is_digital=True)),
-        )
+    joined = indicators.annotate(
+        result=FilteredRelation(
+            "results", condition=Q(results__fiscal_year=year, results__audience=audience)
+        ),
+        figure=FilteredRelation("actuals", condition=Q(actuals__fiscal_year=year)),
+    )
+    return joined.values(
+        "id",
+        "code",
+        "kind",
+        "name",
+        "unit",
+        "aggregation",
+        "baseline_year",
+        "target_year",
+        places=F("decimal_places"),
+        baseline=F("baseline_value"),
+        target=F("target_value"),
+        goal_code=F("goal__code"),
+        goal_number=F("goal__number"),
+        measure_code=F("measure__code"),
+        department_name=F("department__name"),
+        **{field: F(f"result__{field}") for field in ("expected", "actual", "compared", "rate", "grade")},
+        status=F("figure__status") if internal else Value(""),
+        repost=Exists(placed.filter(is_repost=True)),
+        digital=Exists(placed.filter(policy__is_digital=True)),
     )
 
 
@@ -182,9 +186,3 @@ def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int
     if not internal:
         actuals = actuals.filter(status=ActualValue.Status.APPROVED)
     return set(actuals.order_by().values_list("fiscal_year", flat=True).distinct())
-
-
-def figure_statuses(strategy: Strategy, year: int) -> dict[int, str]:
-    """By indicator id, the status of its figure for `year` (those with a figure entered)."""
-    rows = ActualValue.objects.filter(indicator__strategy=strategy, fiscal_year=year)
-    return dict(rows.values_list("indicator_id", "status"))

@@ -1,15 +1,17 @@
-"""The indicator table: evaluated rows (plain dicts), sortable by their evaluated values, and its CSV."""
+"""The indicator table: plain rows with their stored results, sorted and paged by the database, and its CSV."""
 
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.db.models import Case, DecimalField, F, Func, IntegerField, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kpis.models import ActualValue
-from kpis.rules.evaluation import Evaluation
+from kpis.models import INDICATOR_ORDER, ActualValue, Indicator
+from kpis.rules.achievement import Aggregation, YearResult
 from kpis.rules.scale import Scale
 from lib.fiscal import fiscal_year_label
 from lib.negatives import triangle_negatives
@@ -19,73 +21,62 @@ from reports.dashboards.presenters import grade_rank
 
 MISSING = "−"
 
+# The result fields of a row (queries.table_rows), as kpis.rules.achievement.YearResult names them.
+RESULT_FIELDS = ("expected", "actual", "compared", "rate", "grade")
+
+
+def shown_places(record: dict) -> int:
+    """Decimals of a computed figure (the expected value), as Indicator.shown_places decides them."""
+    return Indicator.places_to_show(record["places"], record["baseline"], record["target"])
+
+
+def plan_order() -> list:
+    """The table's tie-breaker and its 「コード」 order: the plan's order (kpis.models.INDICATOR_ORDER)."""
+    return [F(name) for name in INDICATOR_ORDER] + [F("id")]
+
+
+def _as_number(name: str) -> Func:
+    """A stored result (kept as its exact text, lib.fields.ExactDecimalField) as a number the database sorts
+    by: exactly on PostgreSQL; on SQLite through its floating point, which orders them as the Decimals do
+    unless two differ only beyond their 15th significant digit."""
+    return Func(F(name), template="CAST(%(expressions)s AS NUMERIC)", output_field=DecimalField())
+
 
 def _sort_key(value):
     """Missing values after every number (ascending), whatever their sign."""
     return (value is None, value if value is not None else Decimal(0))
 
 
-def indicator_rows(
-    evaluations: list[Evaluation], year: int, scale: Scale, statuses: dict[int, str]
-) -> list[dict]:
-    """One dict per indicator with its plan data and its evaluated figures for `year`.
-
-    The indicators come from queries.table_indicators (their goal's, measure's and department's names,
-    `repost` and `digital` annotated); `statuses`: the
-    status of each one's figure for `year` by indicator id (queries.figure_statuses), empty for readers
-    who do not see statuses."""
-    rank = grade_rank(scale)
-    labels = dict(ActualValue.Status.choices)
-    rows = []
-    for position, evaluation in enumerate(evaluations):
-        indicator = evaluation.indicator
-        result = evaluation.year(year)
-        status = statuses.get(indicator.pk, "")
-        rows.append(
-            {
-                "position": position,
-                "code": indicator.code,
-                "kind": indicator.kind,
-                "name": indicator.name,
-                "unit": indicator.unit,
-                "places": indicator.decimal_places,
-                "shown_places": indicator.shown_places,
-                "goal": indicator.goal_code,
-                "goal_number": indicator.goal_number,
-                "measure": indicator.measure_code or "",
-                "department": indicator.department_name or "",
-                "baseline": indicator.baseline_value,
-                "baseline_sort": _sort_key(indicator.baseline_value),
-                "baseline_year": indicator.baseline_year,
-                "target": indicator.target_value,
-                "target_sort": _sort_key(indicator.target_value),
-                "target_year": indicator.target_year,
-                "expected": result.expected,
-                "expected_sort": _sort_key(result.expected),
-                "actual": result.actual,
-                "compared": result.compared,
-                "actual_sort": _sort_key(result.compared),
-                "cumulative": indicator.aggregation == "cumulative",
-                "rate": result.rate,
-                "rate_sort": _sort_key(result.rate),
-                "grade": result.grade,
-                "grade_name": scale.name_of(result.grade),
-                "grade_rank": rank[result.grade],
-                "status": str(labels[status]) if status else "",
-                "status_sort": status,
-                "digital": indicator.digital,
-                "repost": indicator.repost,
-            }
+def rows_in_memory(rows, computed: dict[int, YearResult], rank: dict[str, int]) -> list[dict]:
+    """The table's rows as a list sorted in memory, for the rare page where some results are not stored
+    (`computed`: theirs, computed on read): each row with the keys the columns' `order_by` name, which the
+    database computes when it sorts (IndicatorTable.order_*)."""
+    listed = []
+    for position, row in enumerate(rows):
+        result = computed.get(row["id"])
+        if result is not None:
+            row.update({name: getattr(result, name) for name in RESULT_FIELDS})
+        row.update(
+            position=position,
+            baseline_sort=_sort_key(row["baseline"]),
+            target_sort=_sort_key(row["target"]),
+            expected_sort=_sort_key(row["expected"]),
+            actual_sort=_sort_key(row["compared"]),
+            rate_sort=_sort_key(row["rate"]),
+            grade_rank=rank[row["grade"]],
+            department_sort=row["department_name"] or "",
+            status_sort=row["status"] or "",
         )
-    return rows
+        listed.append(row)
+    return listed
 
 
 class NumberColumn(tables.Column):
     """A Decimal shown like everywhere else (thousands separators, 「−」 when missing), sorted by value.
 
-    `places`: the record's key of the decimals to show (a computed expected value: "shown_places")."""
+    `places`: the decimals to show, of a record (a computed expected value: `shown_places`)."""
 
-    def __init__(self, *args, places: str = "places", **kwargs):
+    def __init__(self, *args, places=lambda record: record["places"], **kwargs):
         kwargs.setdefault("attrs", {"th": {"class": "num"}, "td": {"class": "num"}})
         kwargs.setdefault("empty_values", ())
         super().__init__(*args, **kwargs)
@@ -94,26 +85,35 @@ class NumberColumn(tables.Column):
     def render(self, value, record):
         if value is None:
             return MISSING
-        shown = format_decimal(value, record[self.places], triangle=triangle_negatives())
+        shown = format_decimal(value, self.places(record), triangle=triangle_negatives())
         return format_html('{}<span class="unit">{}</span>', shown, record["unit"])
 
 
 class IndicatorTable(tables.Table):
+    """The rows of queries.table_rows, sorted and paged by the database (the `order_*` methods: each column's
+    `order_by` keys computed in SQL, missing values after every number), or a list from `rows_in_memory`
+    sorted by those keys."""
+
     code = tables.Column(
         verbose_name=gettext_lazy("コード"), order_by=("position",), attrs={"td": {"class": "code"}}
     )
     kind = tables.Column(verbose_name=gettext_lazy("種別"), order_by=("kind", "position"))
-    name = tables.Column(verbose_name=gettext_lazy("指標名"), attrs={"td": {"class": "name"}})
-    goal = tables.Column(verbose_name=gettext_lazy("基本目標"), order_by=("goal_number", "position"))
+    name = tables.Column(
+        verbose_name=gettext_lazy("指標名"), order_by=("name", "position"), attrs={"td": {"class": "name"}}
+    )
+    goal = tables.Column(
+        verbose_name=gettext_lazy("基本目標"), accessor="goal_code", order_by=("goal_number", "position")
+    )
     department = tables.Column(
         verbose_name=gettext_lazy("担当課"),
-        order_by=("department", "position"),
+        accessor="department_name",
+        order_by=("department_sort", "position"),
         attrs={"td": {"class": "nowrap"}},
     )
     baseline = NumberColumn(verbose_name=gettext_lazy("基準値"), order_by=("baseline_sort",))
     target = NumberColumn(verbose_name=gettext_lazy("目標値"), order_by=("target_sort",))
     expected = NumberColumn(
-        verbose_name=gettext_lazy("期待値"), order_by=("expected_sort",), places="shown_places"
+        verbose_name=gettext_lazy("期待値"), order_by=("expected_sort",), places=shown_places
     )
     compared = NumberColumn(verbose_name=gettext_lazy("実績値"), order_by=("actual_sort",))
     rate = tables.Column(
@@ -142,10 +142,68 @@ class IndicatorTable(tables.Table):
         empty_text = gettext_lazy("条件に合う指標はありません。")
         orderable = True
 
-    def __init__(self, data, *args, internal: bool, year: int, **kwargs):
+    def __init__(self, data, *args, internal: bool, year: int, scale: Scale, **kwargs):
+        self.scale = scale  # order_grade needs it, and the constructor may sort
         exclude = () if internal else ("status",)
         super().__init__(data, *args, exclude=exclude, **kwargs)
         self.year = year
+        self.grade_names = {label: scale.name_of(label) for label in scale.labels}
+        self.status_labels = {value: str(label) for value, label in ActualValue.Status.choices}
+
+    # --- Sorting in the database: the keys rows_in_memory computes, in SQL --------------------------
+
+    def _ordered(self, queryset, keys, descending: bool):
+        """`keys`: column names or expressions, "position" for the plan's order; each ascending with
+        missing values last, or all descending with them first, then the plan's order for ties."""
+        fields = []
+        for key in keys:
+            for expression in (
+                plan_order() if key == "position" else [F(key) if isinstance(key, str) else key]
+            ):
+                fields.append(
+                    expression.desc(nulls_first=True) if descending else expression.asc(nulls_last=True)
+                )
+        return queryset.order_by(*fields, *plan_order()), True
+
+    def order_code(self, queryset, descending):
+        return self._ordered(queryset, ["position"], descending)
+
+    def order_kind(self, queryset, descending):
+        return self._ordered(queryset, ["kind", "position"], descending)
+
+    def order_name(self, queryset, descending):
+        return self._ordered(queryset, ["name", "position"], descending)
+
+    def order_goal(self, queryset, descending):
+        return self._ordered(queryset, ["goal_number", "position"], descending)
+
+    def order_department(self, queryset, descending):
+        return self._ordered(queryset, [Coalesce("department_name", Value("")), "position"], descending)
+
+    def order_baseline(self, queryset, descending):
+        return self._ordered(queryset, ["baseline"], descending)
+
+    def order_target(self, queryset, descending):
+        return self._ordered(queryset, ["target"], descending)
+
+    def order_expected(self, queryset, descending):
+        return self._ordered(queryset, [_as_number("expected")], descending)
+
+    def order_compared(self, queryset, descending):
+        return self._ordered(queryset, [_as_number("compared")], descending)
+
+    def order_rate(self, queryset, descending):
+        return self._ordered(queryset, [_as_number("rate")], descending)
+
+    def order_grade(self, queryset, descending):
+        ranks = [When(grade=label, then=Value(rank)) for label, rank in grade_rank(self.scale).items()]
+        ranked = Case(*ranks, default=Value(len(ranks)), output_field=IntegerField())
+        return self._ordered(queryset, [ranked, "position"], descending)
+
+    def order_status(self, queryset, descending):
+        return self._ordered(queryset, [Coalesce("status", Value("")), "position"], descending)
+
+    # --- Cells -----------------------------------------------------------------------------------------
 
     def render_code(self, value, record):
         return format_html('<a href="{}">{}</a>', _indicator_url(record), value)
@@ -171,11 +229,14 @@ class IndicatorTable(tables.Table):
     def render_rate(self, value):
         return MISSING if value is None else f"{format_decimal(value, 1, triangle=triangle_negatives())}%"
 
-    def render_grade(self, value, record):
-        return grade_badge(value, record["grade_name"] or _("評価不能"))
+    def render_grade(self, value):
+        return grade_badge(value, self.grade_name(value))
 
     def render_status(self, value):
-        return value or MISSING
+        return self.status_labels.get(value) or MISSING
+
+    def grade_name(self, grade: str | None) -> str:
+        return self.grade_names.get(grade) or self.scale.name_of(grade) or _("評価不能")
 
 
 def _indicator_url(record: dict) -> str:
@@ -224,9 +285,9 @@ def csv_rows(table: IndicatorTable, internal: bool) -> tuple[list[str], list[lis
             r["code"],
             r["kind"],
             r["name"],
-            r["goal"],
-            r["measure"],
-            r["department"],
+            r["goal_code"],
+            r["measure_code"] or "",
+            r["department_name"] or "",
             r["unit"],
             r["baseline_year"],
             _plain(r["baseline"]),
@@ -235,14 +296,14 @@ def csv_rows(table: IndicatorTable, internal: bool) -> tuple[list[str], list[lis
             label,
             _plain(r["expected"]),
             _plain(r["actual"]),
-            _plain(r["compared"]) if r["cumulative"] else "",
+            _plain(r["compared"]) if r["aggregation"] == Aggregation.CUMULATIVE else "",
             _plain(r["rate"]),
             r["grade"],
-            r["grade_name"] or _("評価不能"),
+            table.grade_name(r["grade"]),
             _("○") if r["digital"] else "",
             _("○") if r["repost"] else "",
         ]
         if internal:
-            row.append(r["status"])
+            row.append(table.status_labels.get(r["status"], ""))
         rows.append(row)
     return header, rows
