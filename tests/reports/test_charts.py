@@ -2,6 +2,7 @@
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -101,6 +102,29 @@ def test_the_figures_are_valid_plotly_figures(plan, figures):
             go.Figure({"data": figure["data"], "layout": figure["layout"]})  # raises on an invalid attribute
     bars = charts.distribution_figure([("G1", rollup(evaluations, 2025, scale))], scale)
     go.Figure({"data": bars["data"], "layout": bars["layout"]})
+
+
+def test_a_figure_is_written_with_the_numbers_plotly_would_write():
+    import plotly.io as pio
+
+    figure = {
+        "data": [
+            {
+                "type": "scatter",
+                "x": ["2025年度", "2026年度", "2027年度"],
+                "y": [Decimal("1.10"), Decimal("-3"), Decimal("12345678901234.5678")],
+                "hovertext": ["期待値 1.1人", None, "△3"],
+            }
+        ],
+        "layout": {"height": 190, "yaxis": {"range": [Decimal("0"), Decimal("0.3333333333333333333333")]}},
+    }
+    written = charts.to_json(figure)
+    assert {key: written[key] for key in ("data", "layout")} == json.loads(
+        pio.to_json(figure, validate=False)
+    )
+    assert written["config"]["displaylogo"] is False
+    with pytest.raises(TypeError):
+        charts.to_json({"data": [{"type": "scatter", "y": [object()]}], "layout": {}})
 
 
 def test_the_vendored_plotly_is_the_version_plotly_py_was_built_for():
