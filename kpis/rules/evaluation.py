@@ -160,18 +160,26 @@ def stored_results(
     return results
 
 
-def lean_evaluations(indicators, results: dict[int, dict[int, YearResult]], years: list[int], internal: bool):
-    """Evaluations of `indicators` from `stored_results`, without their entered figures (`records`).
+def lean_evaluations(
+    indicators,
+    results: dict[int, dict[int, YearResult]],
+    years: list[int],
+    internal: bool,
+    records: dict[int, dict[int, ActualValue]] | None = None,
+):
+    """Evaluations of `indicators` from `stored_results`, with their entered figures when `records` (by
+    indicator id and year, as read for the same audience) is given, else without.
 
     A result missing from the store (a bug, or a database not yet brought up to date) is computed by
     `evaluate_indicator`, which logs it: one more query, never a wrong figure."""
     missing = {i.pk for i in indicators if any(y not in results.get(i.pk, {}) for y in years)}
     computed = _computed(missing, years, internal)
+    records = records or {}
     # The caller's indicator stays, with what its query annotated (the indicator table's `repost`…).
     return [
         Evaluation(i, computed[i.pk].results, computed[i.pk].records)
         if i.pk in computed
-        else Evaluation(i, {y: results[i.pk][y] for y in years})
+        else Evaluation(i, {y: results[i.pk][y] for y in years}, records.get(i.pk, {}))
         for i in indicators
     ]
 

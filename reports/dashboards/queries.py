@@ -162,16 +162,24 @@ def row_indicators(strategy: Strategy, pks: Iterable[int]):
 
 
 def year_figures(indicators: list[Indicator], year: int, internal: bool) -> dict[int, ActualValue]:
-    """By indicator id, each one's figure of `year` as entered (outsiders: approved ones only), linked to
-    its indicator as a prefetch links it (the data period shown reads the indicator's)."""
+    """By indicator id, each one's figure of `year` as entered (outsiders: approved ones only)."""
+    return {pk: by_year[year] for pk, by_year in page_figures(indicators, [year], internal).items()}
+
+
+def page_figures(
+    indicators: list[Indicator], years: list[int], internal: bool
+) -> dict[int, dict[int, ActualValue]]:
+    """By indicator id and year, the figures of `years` as entered (outsiders: approved ones only), each
+    linked to its indicator as a prefetch links it (the data period shown reads the indicator's)."""
     by_id = {i.pk: i for i in indicators}
-    figures = ActualValue.objects.filter(indicator__in=list(by_id), fiscal_year=year)
+    figures = ActualValue.objects.filter(indicator__in=list(by_id), fiscal_year__in=list(years))
     if not internal:
         figures = figures.filter(status=ActualValue.Status.APPROVED)
-    found = {}
+    found: dict[int, dict[int, ActualValue]] = {}
+    knows_its_indicator = ActualValue.indicator.field.set_cached_value  # as a prefetch does it
     for figure in figures:
-        figure.indicator = by_id[figure.indicator_id]
-        found[figure.indicator_id] = figure
+        knows_its_indicator(figure, by_id[figure.indicator_id])
+        found.setdefault(figure.indicator_id, {})[figure.fiscal_year] = figure
     return found
 
 

@@ -263,12 +263,13 @@ def department_detail(request: HttpRequest, code: str) -> HttpResponse:
     scale = scale_for(strategy)
     years = strategy.plan_years
     indicators = queries.department_indicators(strategy, department)
-    # Only the page's indicators are read with their figures; the counts per year and status are counted
-    # by the database.
+    # Only the page's indicators are read, with their stored results and figures as entered; the counts
+    # per year and status are counted by the database.
     pager = paging.pager(list(indicators.values_list("pk", flat=True)), PER_PAGE, request.GET)
-    shown = presenters.evaluated(
-        indicators.filter(pk__in=list(pager.page)).with_figures(), years, scale, internal
-    )
+    on_page = indicators.filter(pk__in=list(pager.page))
+    page = list(on_page)
+    results = stored_results(strategy, years, internal, on_page)
+    shown = lean_evaluations(page, results, years, internal, queries.page_figures(page, years, internal))
     states = list(ActualValue.Status)
     entry_counts = []
     if internal:

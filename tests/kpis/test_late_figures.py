@@ -3,6 +3,7 @@
 
 import datetime
 import json
+import re
 from decimal import Decimal
 from io import BytesIO
 
@@ -10,6 +11,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -127,6 +129,43 @@ def test_the_indicator_page_shows_the_calendar_and_awaited_years_instead_of_miss
     assert "未入力" not in table
     assert '<sup class="quality-mark" title="速報">p</sup>' in table
     assert "p＝速報値" in html  # the legend of the symbols
+
+
+def _department_rows(html: str) -> dict[str, str]:
+    """The department table's rows by indicator code."""
+    start = html.index('class="data department-table"')
+    table = html[start : html.index("</table>", start)]
+    return {
+        re.search(r'class="code">([^<]+)<', row).group(1): row
+        for row in table.split("<tr>")
+        if 'class="code"' in row
+    }
+
+
+@override_settings(PUBLIC_DASHBOARDS=True)
+def test_the_department_table_shows_each_years_figure_mark_grade_and_state(client, users, awaited):
+    """Every year of every row: the figure with its mark, the grade and, for internal readers, the state;
+    the awaited indicator's missing years 公表待ち, another's 未入力 (never carried over from row to row)."""
+    set_actual(AWAITED, 2025, 400, quality=Quality.PROVISIONAL)
+    set_actual("G3-M1-K1", 2025, 10, status=ActualValue.Status.DRAFT)
+    login(client, users["planning"])
+    rows = _department_rows(client.get(reverse("dashboards:department", args=["kodomo"])).content.decode())
+    awaited_row, draft_row, empty_row = rows[AWAITED], rows["G3-M1-K1"], rows["G3-M1-K2"]
+    assert '400<span class="unit">' in awaited_row
+    assert '<sup class="quality-mark" title="速報">p</sup>' in awaited_row
+    assert 'status-approved">承認済' in awaited_row
+    assert awaited_row.count(_awaiting_label(awaited)) == 2 and "未入力" not in awaited_row
+    assert 'status-draft">入力中' in draft_row
+    assert draft_row.count('status-missing">未入力') == 2 and "公表待ち" not in draft_row
+    assert empty_row.count('status-missing">未入力') == 3
+    for row in (awaited_row, draft_row, empty_row):
+        assert row.count('<span class="grade grade-') == 3  # one badge a year, 評価不能 included
+
+    client.logout()  # an outsider: approved figures only, no state column
+    rows = _department_rows(client.get(reverse("dashboards:department", args=["kodomo"])).content.decode())
+    assert '400<span class="unit">' in rows[AWAITED]
+    assert '10<span class="unit">' not in rows["G3-M1-K1"]
+    assert "status-" not in "".join(rows.values())
 
 
 def test_the_indicator_page_says_which_period_a_lagging_figure_measures(client, users, plan, departments):
