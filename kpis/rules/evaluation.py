@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from goals.models import Goal, Strategy
 from kpis.models import ActualValue, GradeBand, Indicator, StoredResult
@@ -302,9 +303,16 @@ def rollup_by_goal(
 def stored_rollup_by_goal(
     indicators, goals: Iterable[Goal], fiscal_year: int, scale: Scale, internal: bool
 ) -> list[tuple[Goal, Rollup]]:
-    """`rollup_by_goal` of the indicators a queryset selects, read lean: their goals and stored grades as
-    plain values, no indicator objects (4,200 KPIs would cost more to build than to count). A grade missing
-    from the store is computed, as `lean_evaluations` does."""
+    """`rollup_by_goal` of the indicators a queryset selects, read lean (`stored_grades_by_goal`)."""
+    by_goal = stored_grades_by_goal(indicators, fiscal_year, internal)
+    return [(goal, rollup_of_grades(by_goal.get(goal.pk, []), scale)) for goal in goals]
+
+
+def stored_grades_by_goal(indicators, fiscal_year: int, internal: bool) -> dict[int, list[str]]:
+    """By goal id, the stored grades in `fiscal_year` of the indicators a queryset selects that have their
+    home in it (an indicator belongs to the goal where it first appears), read as plain values, no indicator
+    objects (4,200 KPIs would cost more to build than to count). A grade missing from the store is computed,
+    as `lean_evaluations` does."""
     homes = dict(indicators.order_by().values_list("pk", "goal_id"))
     grades = dict(
         StoredResult.objects.filter(
@@ -316,4 +324,43 @@ def stored_rollup_by_goal(
     by_goal: dict[int, list[str]] = {}
     for pk, goal_id in homes.items():
         by_goal.setdefault(goal_id, []).append(grades[pk])
-    return [(goal, rollup_of_grades(by_goal.get(goal.pk, []), scale)) for goal in goals]
+    return by_goal
+
+
+class GradeStep(NamedTuple):
+    """An indicator whose grade differs from the year before's."""
+
+    indicator: Indicator
+    before: str
+    after: str
+    reported: bool  # `after` counts a figure of its year (its result's actual is not None)
+
+
+def stored_grade_steps(indicators, fiscal_year: int, internal: bool) -> list[GradeStep]:
+    """The indicators a queryset selects (in its order) whose stored grade in `fiscal_year` differs from
+    their grade in the year before, found by the database: the others, however many, are never fetched. A
+    result missing from the store is computed, as `lean_evaluations` does."""
+    results = StoredResult.objects.filter(indicator=OuterRef("pk"), audience=_audience(internal))
+    before = results.filter(fiscal_year=fiscal_year - 1)
+    after = results.filter(fiscal_year=fiscal_year)
+    rows = list(
+        indicators.annotate(
+            grade_before=Subquery(before.values("grade")[:1]),
+            grade_after=Subquery(after.values("grade")[:1]),
+            reported=Exists(after.filter(actual__isnull=False)),
+        ).filter(
+            Q(grade_before__isnull=True) | Q(grade_after__isnull=True) | ~Q(grade_before=F("grade_after"))
+        )
+    )
+    unstored = {i.pk for i in rows if i.grade_before is None or i.grade_after is None}
+    computed = _computed(unstored, [fiscal_year - 1, fiscal_year], internal)
+    steps = []
+    for i in rows:
+        if i.pk in computed:
+            was, now = computed[i.pk].year(fiscal_year - 1), computed[i.pk].year(fiscal_year)
+            step = GradeStep(i, was.grade, now.grade, now.actual is not None)
+        else:
+            step = GradeStep(i, i.grade_before, i.grade_after, i.reported)
+        if step.before != step.after:
+            steps.append(step)
+    return steps

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from goals.models import Goal, Measure, Policy, Strategy, Vision
 from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
 from kpis.rules.achievement import NOT_EVALUABLE, YearResult
-from kpis.rules.evaluation import Evaluation, Rollup, evaluate_indicator, rollup
+from kpis.rules.evaluation import (
+    Evaluation,
+    GradeStep,
+    Rollup,
+    evaluate_indicator,
+    rollup,
+    rollup_of_grades,
+)
 from kpis.rules.outlook import ShownForecast, shown_forecast
 from kpis.rules.scale import Scale
 from lib.colours import text_colour_on
@@ -74,33 +81,29 @@ def grade_rank(scale: Scale) -> dict[str, int]:
 
 @dataclass
 class GradeChange:
-    evaluation: Evaluation
+    indicator: Indicator
     before: str
     after: str
-    direction: str  # "up" / "down" / "new" / "lost"
+    direction: str  # "up" / "down" / "new" / "lost" / "missing"
 
 
-def grade_changes(evaluations: list[Evaluation], year: int, scale: Scale) -> list[GradeChange]:
-    """Indicators whose grade differs from the previous plan year: improvements first, then falls, then
-    those not evaluable this year, and last those whose figure for this year is not entered yet
-    ("missing": nothing fell, the department has not answered)."""
-    if not evaluations or year - 1 not in evaluations[0].results:
-        return []
+def grade_changes(steps: Iterable[GradeStep], scale: Scale) -> list[GradeChange]:
+    """The indicators whose grade differs from the previous plan year (kpis.rules.evaluation's
+    `stored_grade_steps`): improvements first, then falls, then those not evaluable this year, and last those
+    whose figure for this year is not entered yet ("missing": nothing fell, the department has not
+    answered)."""
     rank = grade_rank(scale)
     changes = []
-    for e in evaluations:
-        before, now = e.year(year - 1), e.year(year)
-        if before.grade == now.grade:
-            continue
-        if before.grade == NOT_EVALUABLE:
+    for step in steps:
+        if step.before == NOT_EVALUABLE:
             direction = "new"
-        elif now.actual is None:
+        elif not step.reported:
             direction = "missing"
-        elif now.grade == NOT_EVALUABLE:
+        elif step.after == NOT_EVALUABLE:
             direction = "lost"
         else:
-            direction = "up" if rank[now.grade] < rank[before.grade] else "down"
-        changes.append(GradeChange(e, before.grade, now.grade, direction))
+            direction = "up" if rank[step.after] < rank[step.before] else "down"
+        changes.append(GradeChange(step.indicator, step.before, step.after, direction))
     order = {"up": 0, "new": 1, "down": 2, "lost": 3, "missing": 4}
     return sorted(changes, key=lambda c: order[c.direction])
 
@@ -144,15 +147,20 @@ def distribution_rows(labelled: list[tuple[str, list[Evaluation]]], year: int, s
 
 
 def goal_distribution(goals: list[Goal], kpis: list[Evaluation], year: int, scale: Scale):
-    """The overview's distribution: (label, Rollup) per basic goal, then the total."""
+    """The distribution by basic goal: (label, Rollup) per goal, then the total."""
     return distribution_rows(
-        [
-            (_("基本目標%(number)s") % {"number": g.number}, [e for e in kpis if e.indicator.goal_id == g.pk])
-            for g in goals
-        ],
-        year,
-        scale,
+        [(goal_label(g), [e for e in kpis if e.indicator.goal_id == g.pk]) for g in goals], year, scale
     )
+
+
+def stored_goal_distribution(goals: list[Goal], by_goal: dict[int, list[str]], scale: Scale):
+    """`goal_distribution` of grades read by goal (kpis.rules.evaluation's `stored_grades_by_goal`)."""
+    rows = [(goal_label(g), rollup_of_grades(by_goal.get(g.pk, []), scale)) for g in goals]
+    return rows, rollup_of_grades([grade for g in goals for grade in by_goal.get(g.pk, [])], scale)
+
+
+def goal_label(goal: Goal) -> str:
+    return _("基本目標%(number)s") % {"number": goal.number}
 
 
 def measure_chart_rows(distribution: list[tuple[Measure, tuple]]) -> list[tuple[str, Rollup]]:

@@ -27,6 +27,8 @@ from kpis.rules.evaluation import (
     lean_evaluations,
     rollup,
     scale_for,
+    stored_grade_steps,
+    stored_grades_by_goal,
     stored_results,
     unstored,
 )
@@ -66,26 +68,25 @@ def public_plan(request: HttpRequest, strategy: Strategy | None) -> HttpResponse
 def home(request: HttpRequest) -> HttpResponse:
     """The overview: KGI cards, the KPIs' grades by goal and what changed since the year before.
 
-    Read lean: every indicator's grades come as stored values (no figure objects), and only the KGIs whose
-    cards are shown are fetched with their figures. A plan with more KGIs than HOME_ALL_KGIS shows one
-    goal's at a time (?goal=G1), KGI_CARDS_PER_PAGE to a page; the distribution stays the whole plan's."""
+    Read lean: the database counts the KPIs' stored grades by goal and finds the indicators whose grade
+    changed (nothing is fetched for the others), and only the KGIs whose cards are shown are fetched with
+    their figures. A plan with more KGIs than HOME_ALL_KGIS shows one goal's at a time (?goal=G1),
+    KGI_CARDS_PER_PAGE to a page; the distribution stays the whole plan's."""
     strategy = current_strategy(request)
     if strategy is None or not can_read_dashboards(request.user):
         return public_plan(request, strategy)
     internal = can_read_internal(request.user)
     scale = scale_for(strategy)
     goals = list(strategy.goals.all())
-    indicators = list(queries.overview_indicators(strategy))
     seen = presenters.FigureYears(queries.figure_years(strategy, internal))
     year, year_form, status = choose_year(request, strategy, seen, internal)
     years = strategy.plan_years
-    compared = [y for y in years if y in (year - 1, year)]
-    evaluations = lean_evaluations(
-        indicators, stored_results(strategy, compared, internal), compared, internal
-    )
-    rows, total = presenters.goal_distribution(goals, presenters.of_kind(evaluations, Kind.KPI), year, scale)
-    changes = presenters.grade_changes(evaluations, year, scale)
-    kgis = [i for i in indicators if i.kind == Kind.KGI]
+    indicators = queries.overview_indicators(strategy)
+    by_goal = stored_grades_by_goal(indicators.filter(kind=Kind.KPI), year, internal)
+    rows, total = presenters.stored_goal_distribution(goals, by_goal, scale)
+    steps = stored_grade_steps(indicators, year, internal) if year - 1 in years else []
+    changes = presenters.grade_changes(steps, scale)
+    kgis = list(indicators.filter(kind=Kind.KGI))
     goal, goal_error = _chosen_goal(request, goals) if len(kgis) > HOME_ALL_KGIS else (None, None)
     cards = paging.pager(
         [i for i in kgis if goal is None or i.goal_id == goal.pk], KGI_CARDS_PER_PAGE, request.GET, "kgi_page"
@@ -112,7 +113,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "changes": changes,
         "changes_pager": paging.pager(changes, CHANGES_PER_PAGE, request.GET, "changes_page"),
         "change_counts": presenters.change_counts(changes),
-        "indicator_count": len(evaluations),
+        "indicator_count": len(kgis) + sum(len(grades) for grades in by_goal.values()),
         "todo": todo.todo_for(request.user, strategy),
     }
     return render(request, "dashboards/home.html", context, status=400 if goal_error else status)

@@ -147,6 +147,51 @@ class StoredEqualsFresh(TestCase):
         assert StoredResult.objects.count() == 3 * len(self.strategy.plan_years) * 2
 
 
+class LeanReadsEqualFresh(TestCase):
+    """The overview's reads done by the database — the KPIs' grades by goal and the indicators whose grade
+    changed since the year before — give what a fresh computation gives, for both audiences, also when a
+    result is missing from the store (computed on read)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.strategy = make_strategy()
+        cls.user = make_user("planner", "planning_office")
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(writes, min_size=1, max_size=8), st.booleans())
+    def test_the_grades_by_goal_and_the_changed_grades_equal_a_fresh_computation(self, sequence, lose_one):
+        self.strategy.refresh_from_db()
+        for write in sequence:
+            apply(write, self.strategy, self.user)
+        if lose_one:
+            StoredResult.objects.filter(indicator__strategy=self.strategy, indicator__order=2).delete()
+        indicators = Indicator.objects.of_strategy(self.strategy)
+        scale = evaluation.scale_for(self.strategy)
+        for internal in (True, False):
+            fresh = [
+                evaluation.compute_indicator(i, self.strategy.plan_years, scale, approved_only=not internal)
+                for i in indicators.with_figures()
+            ]
+            for year in self.strategy.plan_years:
+                by_goal = evaluation.stored_grades_by_goal(indicators, year, internal)
+                assert {g: sorted(grades) for g, grades in by_goal.items()} == {
+                    self.strategy.goals.get().pk: sorted(e.year(year).grade for e in fresh)
+                }
+                if year - 1 not in self.strategy.plan_years:
+                    continue
+                steps = evaluation.stored_grade_steps(indicators, year, internal)
+                assert [(s.indicator.code, s.before, s.after, s.reported) for s in steps] == [
+                    (
+                        e.indicator.code,
+                        e.year(year - 1).grade,
+                        e.year(year).grade,
+                        e.year(year).actual is not None,
+                    )
+                    for e in fresh
+                    if e.year(year - 1).grade != e.year(year).grade
+                ], (internal, year)
+
+
 def rows_by_indicator(strategy) -> dict[str, set[int]]:
     """Each indicator's stored rows (their primary keys): a refreshed indicator gets new ones."""
     found = {}

@@ -75,7 +75,7 @@ def test_the_overview_lists_grades_that_changed_since_the_previous_year(client_a
     response = client_as("council").get("/?fy=2026")
     html = response.content.decode()
     assert "前年度からの変化" in html
-    change = next(c for c in response.context["changes"] if c.evaluation.indicator.code == "G1-KGI1")
+    change = next(c for c in response.context["changes"] if c.indicator.code == "G1-KGI1")
     assert (change.before, change.after, change.direction) == ("B+", "C", "down")
     assert "↓ 低下" in html
 
@@ -85,7 +85,7 @@ def test_a_figure_not_entered_yet_is_not_counted_as_a_fall(client_as, figures):
     set_actual("G1-KGI1", 2026, 100000)  # far below E(2026): C, a real fall
     response = client_as("planning").get("/?fy=2026")
     html = response.content.decode()
-    by_code = {c.evaluation.indicator.code: c.direction for c in response.context["changes"]}
+    by_code = {c.indicator.code: c.direction for c in response.context["changes"]}
     assert by_code["G1-KGI1"] == "down"
     missing = [code for code, direction in by_code.items() if direction == "missing"]
     assert missing, "the 2025 figures without a 2026 figure are listed as not entered"
