@@ -7,7 +7,6 @@ arithmetic.
 """
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -230,7 +229,9 @@ def evaluate_plan(
         .prefetch_related("expected_values")
     )
     results = stored_results(strategy, years, internal=not approved_only)
-    records = _figures(strategy, approved_only, {i.pk: i for i in indicators})
+    records = figures_by_indicator(
+        ActualValue.objects.filter(indicator__strategy=strategy), {i.pk: i for i in indicators}, approved_only
+    )
     evaluations = []
     for indicator in indicators:
         stored = results.get(indicator.pk, {})
@@ -243,19 +244,22 @@ def evaluate_plan(
     return evaluations
 
 
-def _figures(strategy: Strategy, approved_only: bool, indicators: dict[int, Indicator]) -> dict:
-    """Indicator id → year → its figure (ActualValue), each knowing its indicator (ActualValue.measured_year
-    reads it) without a query."""
-    figures: dict[int, dict[int, ActualValue]] = defaultdict(dict)
-    actuals = ActualValue.objects.filter(indicator__strategy=strategy)
+def figures_by_indicator(
+    actuals, indicators: dict[int, Indicator], approved_only: bool
+) -> dict[int, dict[int, ActualValue]]:
+    """Indicator id → year → its figure among `actuals` (a queryset; with approved_only, approved ones
+    only), each knowing its indicator from `indicators` (by id) without a query, as a prefetch links it
+    (ActualValue.measured_year reads it). A figure of an indicator not in `indicators` (one written after
+    they were read) is left out."""
     if approved_only:
         actuals = actuals.filter(status=ActualValue.Status.APPROVED)
-    knows_its_indicator = ActualValue.indicator.field.set_cached_value  # as a prefetch does it
+    figures: dict[int, dict[int, ActualValue]] = {}
+    knows_its_indicator = ActualValue.indicator.field.set_cached_value
     for actual in actuals:
         indicator = indicators.get(actual.indicator_id)
-        if indicator is not None:  # not one written after the indicators were read
+        if indicator is not None:
             knows_its_indicator(actual, indicator)
-            figures[actual.indicator_id][actual.fiscal_year] = actual
+            figures.setdefault(actual.indicator_id, {})[actual.fiscal_year] = actual
     return figures
 
 

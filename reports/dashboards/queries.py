@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefe
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
+from kpis.rules.evaluation import figures_by_indicator
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
 
@@ -173,14 +174,7 @@ def page_figures(
     linked to its indicator as a prefetch links it (the data period shown reads the indicator's)."""
     by_id = {i.pk: i for i in indicators}
     figures = ActualValue.objects.filter(indicator__in=list(by_id), fiscal_year__in=list(years))
-    if not internal:
-        figures = figures.filter(status=ActualValue.Status.APPROVED)
-    found: dict[int, dict[int, ActualValue]] = {}
-    knows_its_indicator = ActualValue.indicator.field.set_cached_value  # as a prefetch does it
-    for figure in figures:
-        knows_its_indicator(figure, by_id[figure.indicator_id])
-        found.setdefault(figure.indicator_id, {})[figure.fiscal_year] = figure
-    return found
+    return figures_by_indicator(figures, by_id, approved_only=not internal)
 
 
 def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int]:

@@ -37,14 +37,14 @@ def grade(scale, label):
 
 
 @register.simple_tag(takes_context=True)
-def year_cells(context, indicator, cells, scale, internal: bool) -> SafeString:
+def department_cells(context, indicator, cells, scale, internal: bool) -> SafeString:
     """The department table's cells of one indicator, year by year: 実績値 with its quality mark, 評価 and,
     for internal readers, 状態 (the figure's status, else 公表待ち or 未入力).
 
     Written here rather than by a template loop: a page holds 50 rows of up to 30 cells, and the template
     engine's cost per tag was most of the page's time. The badges and status labels repeat, so each is
     drawn once per page (kept in the render context)."""
-    drawn = context.render_context.setdefault("year_cells", {})
+    drawn = context.render_context.setdefault("department_cells", {})
     missing = None
     html = []
     for cell in cells:
@@ -60,10 +60,12 @@ def year_cells(context, indicator, cells, scale, internal: bool) -> SafeString:
         if not internal:
             continue
         if record:
-            html.append(_once(drawn, record.status, _status, record.status, record.get_status_display))
+            html.append(
+                _once(drawn, ("status", record.status), _status, record.status, record.get_status_display)
+            )
         else:
             missing = missing or missing_state(indicator)
-            html.append(_once(drawn, missing, _status, missing.code, missing.__str__))
+            html.append(_once(drawn, ("missing", missing), _status, missing.code, missing.__str__))
     return mark_safe("".join(html))
 
 
