@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from kpis.models import ActualValue, Submission
-from tests.support.factories import make_user, set_actual
+from kpis.models import ActualValue, Indicator, Submission
+from tests.support.factories import make_user, set_actual, update_indicators
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +147,15 @@ def test_the_department_page_shows_submission_states_and_figure_statuses(client_
     assert 'status-submitted">提出済' in html
     assert 'status-draft">入力中' in html
     assert "G2-KGI1" in html  # こども家庭課 owns 社会増数 in the fixture
+
+
+def test_the_department_table_escapes_markup_in_an_indicators_unit_and_note(client_as, figures):
+    """The department table's cells are drawn in Python (report_tags.department_cells): a unit or note
+    typed with markup shows as text there too, never as markup."""
+    update_indicators(Indicator.objects.filter(code="G2-KGI1"), unit="<b>人</b>", note="<script>x</script>")
+    html = client_as("planning").get(reverse("dashboards:department", args=["kodomo"])).content.decode()
+    assert "<script>x</script>" not in html and "<b>人</b>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "&lt;b&gt;人&lt;/b&gt;" in html
 
 
 def test_the_published_plan_shows_a_login_link_and_no_figures(client, figures):
