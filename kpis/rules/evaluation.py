@@ -7,7 +7,7 @@ arithmetic.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -312,19 +312,27 @@ def stored_rollup_by_goal(
     return [(goal, rollup_of_grades(by_goal.get(goal.pk, []), scale)) for goal in goals]
 
 
+def stored_grades(indicators, pks: Collection[int], fiscal_year: int, internal: bool) -> dict[int, str]:
+    """By id, the stored grade in `fiscal_year` of the indicators a queryset selects (`pks`: their ids, as
+    the caller read them), as plain values. A grade missing from the store is computed, as
+    `lean_evaluations` does."""
+    grades = dict(
+        StoredResult.objects.filter(
+            indicator__in=indicators.values("pk"), audience=_audience(internal), fiscal_year=fiscal_year
+        ).values_list("indicator_id", "grade")
+    )
+    for pk, evaluation in _computed(set(pks) - grades.keys(), [fiscal_year], internal).items():
+        grades[pk] = evaluation.year(fiscal_year).grade
+    return {pk: grades[pk] for pk in pks}
+
+
 def stored_grades_by_goal(indicators, fiscal_year: int, internal: bool) -> dict[int, list[str]]:
     """By goal id, the stored grades in `fiscal_year` of the indicators a queryset selects that have their
     home in it (an indicator belongs to the goal where it first appears), read as plain values, no indicator
     objects (4,200 KPIs would cost more to build than to count). A grade missing from the store is computed,
     as `lean_evaluations` does."""
     homes = dict(indicators.order_by().values_list("pk", "goal_id"))
-    grades = dict(
-        StoredResult.objects.filter(
-            indicator__in=indicators.values("pk"), audience=_audience(internal), fiscal_year=fiscal_year
-        ).values_list("indicator_id", "grade")
-    )
-    for pk, evaluation in _computed(homes.keys() - grades.keys(), [fiscal_year], internal).items():
-        grades[pk] = evaluation.year(fiscal_year).grade
+    grades = stored_grades(indicators, homes.keys(), fiscal_year, internal)
     by_goal: dict[int, list[str]] = {}
     for pk, goal_id in homes.items():
         by_goal.setdefault(goal_id, []).append(grades[pk])

@@ -6,7 +6,7 @@ They run no queries of their own: they read only what the views' queries selecte
 Outsiders' figures count only once approved (`internal` is False for them).
 """
 
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import groupby
 from typing import NamedTuple
@@ -14,7 +14,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext as _
 
 from goals.models import Goal, Measure, Policy, Strategy, Vision
-from kpis.models import ActualValue, Indicator, Kind, Placement, Submission
+from kpis.models import ActualValue, Indicator, Kind, Submission
 from kpis.rules.achievement import NOT_EVALUABLE, YearResult
 from kpis.rules.evaluation import (
     Evaluation,
@@ -31,6 +31,7 @@ from lib.negatives import triangle_negatives
 from lib.paging import Pager
 from lib.templatetags.figures import grade_class
 from reports.dashboards import charts
+from reports.dashboards.queries import Placed
 
 # --- Evaluating what a page fetched ------------------------------------------------------------------
 
@@ -171,13 +172,13 @@ def measure_chart_rows(distribution: list[tuple[Measure, tuple]]) -> list[tuple[
 # --- KGI cards ---------------------------------------------------------------------------------------
 
 
-def kgi_card(evaluation: Evaluation, year: int, scale: Scale, years) -> dict:
+def kgi_card(evaluation: Evaluation, year: int, scale: Scale, years, compact: bool = True) -> dict:
     return {
         "evaluation": evaluation,
         "indicator": evaluation.indicator,
         "result": evaluation.year(year),
         "record": evaluation.record(year),
-        "chart": charts.trend_figure(evaluation, scale, years, compact=True),
+        "chart": charts.trend_figure(evaluation, scale, years, compact=compact),
         "chart_id": f"chart-{evaluation.indicator.code}",
         "years": year_cells(evaluation, years),
     }
@@ -201,7 +202,7 @@ def kgis_by_goal(goals: list[Goal], evaluations: list[Evaluation], year: int, sc
 def goal_kgi_cards(goal: Goal, evaluations: list[Evaluation], year: int, scale: Scale, years) -> list[dict]:
     """The goal page's own KGIs, with full-size trend charts."""
     return [
-        {**kgi_card(e, year, scale, years), "chart": charts.trend_figure(e, scale, years)}
+        kgi_card(e, year, scale, years, compact=False)
         for e in evaluations
         if e.indicator.kind == Kind.KGI and e.indicator.goal_id == goal.pk
     ]
@@ -259,19 +260,22 @@ class PlanSlot:
 
     measure: Measure
     policy: Policy | None
-    placement: Placement | None
+    placement: Placed | None
 
 
-def plan_slots(measures: Iterable[Measure], shown: Container[int]) -> list[PlanSlot]:
+def plan_slots(
+    measures: Iterable[Measure], placements: Mapping[int, list[Placed]], shown: Container[int]
+) -> list[PlanSlot]:
     """measures → policies → placements of the indicators in `shown` (ids), as the plan table's rows.
 
-    `measures` come from reports.dashboards.queries.goal_measures (policies and placements prefetched).
+    `measures` and `placements` (by policy id) come from reports.dashboards.queries.goal_measures and
+    goal_placements.
     """
     slots = []
     for measure in measures:
         policies = list(measure.policies.all())
         for policy in policies:
-            placed = [p for p in policy.placements.all() if p.indicator_id in shown]
+            placed = [p for p in placements.get(policy.pk, ()) if p.indicator_id in shown]
             slots.extend(PlanSlot(measure, policy, p) for p in placed or [None])
         if not policies:
             slots.append(PlanSlot(measure, None, None))
@@ -327,21 +331,28 @@ def _plan_row(slot: PlanSlot, index: int, span: int, evaluations: dict[int, Eval
 
 
 def measure_distribution(
-    slots: list[PlanSlot], evaluations: dict[int, Evaluation], year: int, scale: Scale
+    slots: list[PlanSlot], grades: Mapping[int, str], scale: Scale
 ) -> list[tuple[Measure, tuple]]:
     """The goal page's distribution: (measure, (label, Rollup)) per measure of `plan_slots` (all of them,
-    not a page's), from `evaluations` by indicator id.
+    not a page's), from the year's grades by indicator id.
 
     Each indicator shown under a measure counts once there, 【再掲】 ones included.
     """
     measures = list(dict.fromkeys(slot.measure for slot in slots))
-    placed: dict[int, dict[int, Evaluation]] = {measure.pk: {} for measure in measures}
+    placed: dict[int, dict[int, str]] = {measure.pk: {} for measure in measures}
     for slot in kpi_slots(slots):
-        if (evaluation := evaluations.get(slot.placement.indicator_id)) is not None:
-            placed[slot.measure.pk][evaluation.indicator.pk] = evaluation
-    labelled = [(f"{m.circled_number} {m.title}", list(placed[m.pk].values())) for m in measures]
-    rows, _total = distribution_rows(labelled, year, scale)
-    return list(zip(measures, rows, strict=True))
+        if (grade := grades.get(slot.placement.indicator_id)) is not None:
+            placed[slot.measure.pk][slot.placement.indicator_id] = grade
+    return [
+        (
+            measure,
+            (
+                f"{measure.circled_number} {measure.title}",
+                rollup_of_grades(list(placed[measure.pk].values()), scale),
+            ),
+        )
+        for measure in measures
+    ]
 
 
 def year_cells(evaluation: Evaluation, years) -> list[dict]:

@@ -6,8 +6,12 @@ of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 """
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, Value
+from django.db.models.expressions import RawSQL
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
@@ -54,15 +58,31 @@ def goal_indicators(strategy: Strategy, goal: Goal):
 
 
 def goal_measures(goal: Goal):
-    """The goal's measures → policies (with what they repost) → placements in their order."""
+    """The goal's measures → policies (with what they repost), in plan order; their KPIs: `goal_placements`."""
     return Measure.objects.filter(goal=goal).prefetch_related(
-        Prefetch(
-            "policies",
-            queryset=Policy.objects.select_related("reposted_from__measure").prefetch_related(
-                Prefetch("placements", queryset=Placement.objects.order_by("order"))
-            ),
-        )
+        Prefetch("policies", queryset=Policy.objects.select_related("reposted_from__measure"))
     )
+
+
+class Placed(NamedTuple):
+    """A KPI placed under a policy (kpis.Placement, read as plain values)."""
+
+    indicator_id: int
+    is_repost: bool
+
+
+def goal_placements(goal: Goal) -> dict[int, list[Placed]]:
+    """By policy id, the KPIs placed under the goal's policies, in their order: read as plain values, as a
+    goal at 100 times the real plan has over a thousand."""
+    rows = (
+        Placement.objects.filter(policy__measure__goal=goal)
+        .order_by("order", "pk")
+        .values_list("policy_id", "indicator_id", "is_repost")
+    )
+    by_policy: dict[int, list[Placed]] = {}
+    for policy_id, indicator_id, is_repost in rows:
+        by_policy.setdefault(policy_id, []).append(Placed(indicator_id, is_repost))
+    return by_policy
 
 
 def goal_opinions(strategy: Strategy, fiscal_year: int, goal: Goal) -> list[Opinion]:
@@ -179,12 +199,31 @@ def page_figures(
 
 def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int]:
     """The plan years in which the reader may see any figure (outsiders: approved ones only), of every
-    indicator or of those `indicators` (a queryset) select."""
-    actuals = ActualValue.objects.filter(
-        indicator__strategy=strategy, value__isnull=False, fiscal_year__in=strategy.plan_years
+    indicator or of those `indicators` (a queryset) select.
+
+    One query over the plan years, asking of each whether any of the indicators has such a figure: each
+    answer stops at the first indicator that has one, found by its (indicator, year) key. A DISTINCT over
+    every figure read 48,000 rows at 100 times the real plan (20 ms on SQLite, 10 ms for one goal's); an
+    annotation per year cost as much to build and compile. The years are a VALUES list, whose one column
+    both SQLite and PostgreSQL name column1."""
+    years = strategy.plan_years
+    if not years:
+        return set()
+    figures = ActualValue.objects.filter(
+        indicator=OuterRef("pk"), value__isnull=False, fiscal_year=RawSQL("plan_years.column1", ())
     )
-    if indicators is not None:
-        actuals = actuals.filter(indicator__in=indicators.values("pk"))
     if not internal:
-        actuals = actuals.filter(status=ActualValue.Status.APPROVED)
-    return set(actuals.order_by().values_list("fiscal_year", flat=True).distinct())
+        figures = figures.filter(status=ActualValue.Status.APPROVED)
+    indicators = (Indicator.objects.all() if indicators is None else indicators).filter(strategy=strategy)
+    any_with_figure = indicators.filter(Exists(figures)).order_by().values("pk")[:1]
+    connection = connections[any_with_figure.db]
+    try:
+        inner, params = any_with_figure.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:  # `indicators` is none(): a filter the reader typed was refused
+        return set()
+    listed = ", ".join(["(%s)"] * len(years))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT column1 FROM (VALUES {listed}) AS plan_years WHERE EXISTS ({inner})", [*years, *params]
+        )
+        return {year for (year,) in cursor.fetchall()}

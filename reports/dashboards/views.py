@@ -25,9 +25,10 @@ from kpis.rules.evaluation import (
     Evaluation,
     computed_year_results,
     lean_evaluations,
-    rollup,
+    rollup_of_grades,
     scale_for,
     stored_grade_steps,
+    stored_grades,
     stored_grades_by_goal,
     stored_results,
     unstored,
@@ -158,17 +159,17 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
     indicators = queries.goal_indicators(strategy, goal)
     seen = presenters.FigureYears(queries.figure_years(strategy, internal, indicators))
     year, year_form, status = choose_year(request, strategy, seen, internal)
-    listed = list(indicators)
-    results = stored_results(strategy, [year], internal, indicators)
-    grades = {e.indicator.pk: e for e in lean_evaluations(listed, results, [year], internal)}
-    slots = presenters.plan_slots(queries.goal_measures(goal), grades)
+    listed = list(indicators.values_list("pk", "kind", "goal_id"))
+    grades = stored_grades(indicators, [pk for pk, _kind, _goal in listed], year, internal)
+    slots = presenters.plan_slots(queries.goal_measures(goal), queries.goal_placements(goal), grades)
     query = _with_year(request, year)
-    own_kgis = [i for i in listed if i.kind == Kind.KGI and i.goal_id == goal.pk]
+    own_kgis = [pk for pk, kind, goal_id in listed if kind == Kind.KGI and goal_id == goal.pk]
     kgi_pager = paging.pager(own_kgis, KGI_CARDS_PER_PAGE, query, "kgi_page")
     kpi_pager = paging.pager(presenters.kpi_slots(slots), PLAN_ROWS_PER_PAGE, query, "kpi_page")
     page_slots = presenters.slots_on_page(slots, kpi_pager)
     cards, rows = _goal_page_figures(strategy, kgi_pager, page_slots, year, scale, internal)
-    distribution = presenters.measure_distribution(slots, grades, year, scale)
+    distribution = presenters.measure_distribution(slots, grades, scale)
+    kpi_grades = [grades[pk] for pk, kind, _goal in listed if kind == Kind.KPI]
     context = {
         "strategy": strategy,
         "goal": goal,
@@ -181,7 +182,7 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
         "measures": presenters.plan_rows(page_slots, rows, year),
         "kpi_pager": kpi_pager,
         "distribution": distribution,
-        "distribution_total": rollup(presenters.of_kind(grades.values(), Kind.KPI), year, scale),
+        "distribution_total": rollup_of_grades(kpi_grades, scale),
         "distribution_chart": charts.distribution_figure(presenters.measure_chart_rows(distribution), scale),
         "opinions": queries.goal_opinions(strategy, year, goal) if internal else None,
     }
@@ -204,7 +205,7 @@ def _goal_page_figures(
     internal: bool,
 ) -> tuple[list[Evaluation], dict[int, Evaluation]]:
     """The page's KGIs evaluated in every plan year (their charts) and its table's KPIs in `year` (by id)."""
-    kgi_ids = {i.pk for i in kgi_pager.page}
+    kgi_ids = set(kgi_pager.page)
     cards = presenters.evaluated(
         queries.page_indicators(strategy, kgi_ids), strategy.plan_years, scale, internal
     )

@@ -78,9 +78,10 @@ def _unapproved_count(evaluations: list[Evaluation], year: int) -> int:
 
 def _goal_section(goal: Goal, evaluations: list[Evaluation], year: int, scale: Scale, years) -> GoalSection:
     by_id = {e.indicator.pk: e for e in evaluations}
-    slots = presenters.plan_slots(queries.goal_measures(goal), by_id)
+    slots = presenters.plan_slots(queries.goal_measures(goal), queries.goal_placements(goal), by_id)
     measures = presenters.plan_rows(slots, by_id, year)
-    distribution = presenters.measure_distribution(slots, by_id, year, scale)
+    grades = {pk: e.year(year).grade for pk, e in by_id.items()}
+    distribution = presenters.measure_distribution(slots, grades, scale)
     # As on the goal page: every KPI shown under the goal, 【再掲】 ones included, each counted once.
     shown_kpis = [r["evaluation"] for block in measures for r in block["rows"] if r["evaluation"]]
     return GoalSection(

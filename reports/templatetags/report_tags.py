@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_read_dashboards
 from kpis.rules.achievement import NOT_EVALUABLE
-from kpis.templatetags.late_figures import missing_state, quality_mark
-from lib.templatetags.figures import figure, grade_badge
+from kpis.templatetags.late_figures import missing_state, quality_mark, revised_mark, unapproved_mark
+from lib.templatetags.figures import figure, fy_short, grade_badge, rate
 
 register = template.Library()
 
@@ -79,3 +79,104 @@ def _once(drawn: dict, key, draw, *args):
 def _status(code: str, label) -> SafeString:
     """A 状態 cell; `label`: a callable, called only when the cell is first drawn."""
     return format_html('<td><span class="status status-{}">{}</span></td>', code, label())
+
+
+@register.simple_tag(takes_context=True)
+def year_table_rows(context, indicator, cells, scale) -> SafeString:
+    """The rows of an indicator's year table (includes/year_table.html): its baseline, then one row a year
+    of {result, record} cells (reports.dashboards.presenters.year_cells) with 期待値, 実績値 and its marks,
+    達成率 and 評価.
+
+    Written here rather than by a template loop, as `department_cells`: a goal page holds twelve of these
+    tables. Year labels and badges repeat, so each is drawn once per page."""
+    drawn = context.render_context.setdefault("year_table_rows", {})
+    places, unit = indicator.decimal_places, indicator.unit
+    baseline = indicator.baseline_value
+    html = [
+        format_html(
+            '<tr><th scope="row">{}</th><td class="num">−</td><td class="num">{}{}</td>'
+            '<td class="num">−</td><td>−</td></tr>',
+            _once(drawn, ("year", indicator.baseline_year), fy_short, indicator.baseline_year),
+            figure(baseline, places, unit),
+            format_html("<br><small>{}</small>", _("（基準値）")) if baseline is not None else "",
+        )
+    ]
+    for cell in cells:
+        result, record = cell["result"], cell["record"]
+        html.append(
+            format_html(
+                '<tr><th scope="row">{}</th><td class="num">{}</td><td class="num">{}{}{}{}</td>'
+                '<td class="num">{}</td><td>{}</td></tr>',
+                _once(drawn, ("year", result.fiscal_year), fy_short, result.fiscal_year),
+                figure(result.expected, indicator.shown_places, unit),
+                figure(result.compared, places, unit, indicator.note),
+                quality_mark(record),
+                unapproved_mark(record),
+                _awaiting(indicator) if result.compared is None and not _has_value(record) else "",
+                rate(result.rate),
+                _once(drawn, ("grade", result.grade), grade, scale, result.grade),
+            )
+        )
+    return mark_safe("".join(html))
+
+
+@register.simple_tag(takes_context=True)
+def plan_row_cells(context, row, year, scale, internal: bool) -> SafeString:
+    """The goal page's plan table: the cells of one KPI row (reports.dashboards.presenters.plan_rows), from
+    its name to its 評価 and, for internal readers, its 状態. Drawn here, as `year_table_rows`."""
+    drawn = context.render_context.setdefault("plan_row_cells", {})
+    indicator, result, record = row["evaluation"].indicator, row["result"], row["record"]
+    places, unit = indicator.decimal_places, indicator.unit
+    department = indicator.department
+    html = [
+        format_html(
+            '<td><a href="{}">{}</a>{}<br><span class="code">{}</span></td><td class="department">{}</td>'
+            '<td class="num">{}</td><td class="num">{}</td><td class="num">{}{}</td><td class="num">{}{}</td>'
+            '<td class="num">{}</td><td>{}</td>',
+            indicator.get_absolute_url(),
+            indicator.name,
+            format_html('<span class="repost">{}</span>', _("【再掲】"))
+            if row["placement"].is_repost
+            else "",
+            indicator.code,
+            format_html('<a href="{}?fy={}">{}</a>', department.get_absolute_url(), year, department.name)
+            if department
+            else "−",
+            figure(indicator.baseline_value, places, unit),
+            figure(result.expected, indicator.shown_places, unit),
+            figure(result.compared, places, unit, indicator.note),
+            quality_mark(record),
+            figure(indicator.target_value, places, unit),
+            revised_mark(indicator),
+            rate(result.rate),
+            _once(drawn, ("grade", result.grade), grade, scale, result.grade),
+        )
+    ]
+    if internal:
+        if record:
+            state = _once(drawn, ("status", record.status), _state, record.status, record.get_status_display)
+        else:
+            missing = missing_state(indicator)
+            state = _once(drawn, ("missing", missing), _missing_state, missing)
+        html.append(format_html('<td class="nowrap">{}</td>', state))
+    return mark_safe("".join(html))
+
+
+def _state(_code: str, label) -> str:
+    return str(label())
+
+
+def _missing_state(missing) -> SafeString:
+    return format_html('<span class="figure-state figure-state-{}">{}</span>', missing.code, missing)
+
+
+def _has_value(record) -> bool:
+    return record is not None and record.value is not None
+
+
+def _awaiting(indicator) -> SafeString | str:
+    """「公表待ち」 under a missing figure whose source has not published it yet; "" otherwise."""
+    state = missing_state(indicator)
+    if not state.awaiting:
+        return ""
+    return format_html('<br><small class="figure-state figure-state-awaiting">{}</small>', state)

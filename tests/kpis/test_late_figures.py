@@ -168,6 +168,53 @@ def test_the_department_table_shows_each_years_figure_mark_grade_and_state(clien
     assert "status-" not in "".join(rows.values())
 
 
+def _kgi_year_tables(html: str) -> dict[str, list[str]]:
+    """The rows of each KGI card's year table (baseline first), by indicator code."""
+    tables = {}
+    for card in html.split('<article class="kgi-card')[1:]:
+        code = re.search(r'class="code">([^<]+)<', card).group(1)
+        body = card[card.index("<tbody>") : card.index("</tbody>")]
+        tables[code] = body.split("<tr>")[1:]
+    return tables
+
+
+@override_settings(PUBLIC_DASHBOARDS=True)
+def test_a_kgi_cards_year_table_shows_the_baseline_and_each_years_figure_marks_and_grade(
+    client, users, awaited
+):
+    """The goal page's KGI year tables (drawn by report_tags.year_table_rows): the baseline row, then per
+    year the figure with its quality mark and, beside it, 入力中 for a figure not yet approved; 公表待ち in
+    the awaited KGI's years without a figure (never carried over to the next KGI's table)."""
+    set_actual(AWAITED, 2025, 400, quality=Quality.PROVISIONAL)
+    set_actual("G2-KGI2", 2025, 10, status=ActualValue.Status.DRAFT)
+    update_indicators(Indicator.objects.filter(code="G2-KGI2"), unit="<b>件</b>")
+    login(client, users["planning"])
+    tables = _kgi_year_tables(client.get(reverse("dashboards:goal", args=["G2"])).content.decode())
+    awaited_rows, draft_rows = tables[AWAITED], tables["G2-KGI2"]
+    assert len(awaited_rows) == len(draft_rows) == 4  # the baseline year and FY2025–FY2027
+    kgi = Indicator.objects.get(code=AWAITED)
+    assert "2024年度" in awaited_rows[0] and "（基準値）" in awaited_rows[0]
+    assert f"{kgi.baseline_value:,.0f}" in awaited_rows[0]
+    assert (
+        '400<span class="unit">' in awaited_rows[1]
+        and 'class="quality-mark" title="速報">p<' in awaited_rows[1]
+    )
+    assert "unapproved-mark" not in awaited_rows[1]
+    assert [_awaiting_label(awaited) in row for row in awaited_rows[1:]] == [False, True, True]
+    assert 'unapproved-mark" title="承認前の値です">入力中' in draft_rows[1]
+    assert "公表待ち" not in "".join(draft_rows)
+    assert "&lt;b&gt;件&lt;/b&gt;" in draft_rows[1] and "<b>" not in "".join(draft_rows)
+    for row in awaited_rows[1:] + draft_rows[1:]:
+        assert row.count('<span class="grade grade-') == 1
+
+    client.logout()  # an outsider: approved figures only, so the draft is neither shown nor marked
+    tables = _kgi_year_tables(client.get(reverse("dashboards:goal", args=["G2"])).content.decode())
+    assert '400<span class="unit">' in tables[AWAITED][1]
+    assert (
+        '10<span class="unit">' not in tables["G2-KGI2"][1] and "unapproved-mark" not in tables["G2-KGI2"][1]
+    )
+
+
 def test_the_indicator_page_says_which_period_a_lagging_figure_measures(client, users, plan, departments):
     set_actual("G1-KGI1", 2025, 279000)
     login(client, users["planning"])

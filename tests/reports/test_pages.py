@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from goals.models import Department
 from kpis.models import ActualValue, Indicator, Submission
 from tests.support.factories import make_user, set_actual, update_indicators
 
@@ -156,6 +157,28 @@ def test_the_department_table_escapes_markup_in_an_indicators_unit_and_note(clie
     html = client_as("planning").get(reverse("dashboards:department", args=["kodomo"])).content.decode()
     assert "<script>x</script>" not in html and "<b>人</b>" not in html
     assert "&lt;script&gt;x&lt;/script&gt;" in html and "&lt;b&gt;人&lt;/b&gt;" in html
+
+
+def test_the_goal_pages_tables_escape_markup_in_an_indicators_name_unit_note_and_department(
+    client_as, figures
+):
+    """The goal page's plan rows and KGI year tables are drawn in Python (report_tags.plan_row_cells,
+    year_table_rows): markup typed in a name, unit, note or department name shows as text there too."""
+    set_actual("G1-M1-K1", 2025, 5)
+    update_indicators(
+        Indicator.objects.filter(code__in=["G1-M1-K1", "G1-KGI1"]),
+        name="<i>指標</i>",
+        unit="<b>件</b>",
+        note="<script>x</script>",
+    )
+    Department.objects.filter(code="kodomo").update(name="<u>課</u>")
+    update_indicators(
+        Indicator.objects.filter(code="G1-M1-K1"), department=Department.objects.get(code="kodomo")
+    )
+    html = client_as("planning").get(reverse("dashboards:goal", args=["G1"]) + "?fy=2025").content.decode()
+    for typed in ("<i>指標</i>", "<b>件</b>", "<script>x</script>", "<u>課</u>"):
+        assert typed not in html
+        assert typed.replace("<", "&lt;").replace(">", "&gt;") in html
 
 
 def test_the_published_plan_shows_a_login_link_and_no_figures(client, figures):
