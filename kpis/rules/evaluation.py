@@ -7,7 +7,7 @@ arithmetic.
 """
 
 import logging
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
@@ -312,18 +312,23 @@ def stored_rollup_by_goal(
     return [(goal, rollup_of_grades(by_goal.get(goal.pk, []), scale)) for goal in goals]
 
 
-def stored_grades(indicators, pks: Collection[int], fiscal_year: int, internal: bool) -> dict[int, str]:
-    """By id, the stored grade in `fiscal_year` of the indicators a queryset selects (`pks`: their ids, as
-    the caller read them), as plain values. A grade missing from the store is computed, as
-    `lean_evaluations` does."""
-    grades = dict(
-        StoredResult.objects.filter(
-            indicator__in=indicators.values("pk"), audience=_audience(internal), fiscal_year=fiscal_year
-        ).values_list("indicator_id", "grade")
+def graded_rows(indicators, fiscal_year: int, internal: bool, *fields: str) -> list[tuple]:
+    """(pk, *fields, grade) of each indicator a queryset selects, in its order: the grade as stored in
+    `fiscal_year`, looked up by the indicator's key (one index read each, rather than a scan of the year's
+    results filtered by the indicators, which PostgreSQL planned as a loop over every result). A grade
+    missing from the store is computed, as `lean_evaluations` does."""
+    stored = StoredResult.objects.filter(
+        indicator=OuterRef("pk"), audience=_audience(internal), fiscal_year=fiscal_year
     )
-    for pk, evaluation in _computed(set(pks) - grades.keys(), [fiscal_year], internal).items():
-        grades[pk] = evaluation.year(fiscal_year).grade
-    return {pk: grades[pk] for pk in pks}
+    rows = list(
+        indicators.annotate(stored_grade=Subquery(stored.values("grade")[:1])).values_list(
+            "pk", *fields, "stored_grade"
+        )
+    )
+    computed = _computed({row[0] for row in rows if row[-1] is None}, [fiscal_year], internal)
+    return [
+        row if row[-1] is not None else (*row[:-1], computed[row[0]].year(fiscal_year).grade) for row in rows
+    ]
 
 
 def stored_grades_by_goal(indicators, fiscal_year: int, internal: bool) -> dict[int, list[str]]:
@@ -332,7 +337,13 @@ def stored_grades_by_goal(indicators, fiscal_year: int, internal: bool) -> dict[
     objects (4,200 KPIs would cost more to build than to count). A grade missing from the store is computed,
     as `lean_evaluations` does."""
     homes = dict(indicators.order_by().values_list("pk", "goal_id"))
-    grades = stored_grades(indicators, homes.keys(), fiscal_year, internal)
+    grades = dict(
+        StoredResult.objects.filter(
+            indicator__in=indicators.values("pk"), audience=_audience(internal), fiscal_year=fiscal_year
+        ).values_list("indicator_id", "grade")
+    )
+    for pk, evaluation in _computed(homes.keys() - grades.keys(), [fiscal_year], internal).items():
+        grades[pk] = evaluation.year(fiscal_year).grade
     by_goal: dict[int, list[str]] = {}
     for pk, goal_id in homes.items():
         by_goal.setdefault(goal_id, []).append(grades[pk])

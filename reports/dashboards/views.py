@@ -24,11 +24,11 @@ from kpis.models import ActualValue, Indicator, Kind
 from kpis.rules.evaluation import (
     Evaluation,
     computed_year_results,
+    graded_rows,
     lean_evaluations,
     rollup_of_grades,
     scale_for,
     stored_grade_steps,
-    stored_grades,
     stored_grades_by_goal,
     stored_results,
     unstored,
@@ -159,17 +159,17 @@ def goal_detail(request: HttpRequest, code: str) -> HttpResponse:
     indicators = queries.goal_indicators(strategy, goal)
     seen = presenters.FigureYears(queries.figure_years(strategy, internal, indicators))
     year, year_form, status = choose_year(request, strategy, seen, internal)
-    listed = list(indicators.values_list("pk", "kind", "goal_id"))
-    grades = stored_grades(indicators, [pk for pk, _kind, _goal in listed], year, internal)
+    listed = graded_rows(indicators, year, internal, "kind", "goal_id")
+    grades = {pk: grade for pk, _kind, _goal, grade in listed}
     slots = presenters.plan_slots(queries.goal_measures(goal), queries.goal_placements(goal), grades)
     query = _with_year(request, year)
-    own_kgis = [pk for pk, kind, goal_id in listed if kind == Kind.KGI and goal_id == goal.pk]
+    own_kgis = [pk for pk, kind, goal_id, _grade in listed if kind == Kind.KGI and goal_id == goal.pk]
     kgi_pager = paging.pager(own_kgis, KGI_CARDS_PER_PAGE, query, "kgi_page")
     kpi_pager = paging.pager(presenters.kpi_slots(slots), PLAN_ROWS_PER_PAGE, query, "kpi_page")
     page_slots = presenters.slots_on_page(slots, kpi_pager)
     cards, rows = _goal_page_figures(strategy, kgi_pager, page_slots, year, scale, internal)
     distribution = presenters.measure_distribution(slots, grades, scale)
-    kpi_grades = [grades[pk] for pk, kind, _goal in listed if kind == Kind.KPI]
+    kpi_grades = [grade for _pk, kind, _goal, grade in listed if kind == Kind.KPI]
     context = {
         "strategy": strategy,
         "goal": goal,

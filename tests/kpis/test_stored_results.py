@@ -148,8 +148,9 @@ class StoredEqualsFresh(TestCase):
 
 
 class LeanReadsEqualFresh(TestCase):
-    """The overview's reads done by the database — the KPIs' grades by goal and the indicators whose grade
-    changed since the year before — give what a fresh computation gives, for both audiences, also when a
+    """The overview's and the goal page's reads done by the database — the KPIs' grades by goal, each
+    indicator's grade and the indicators whose grade changed since the year before — give what a fresh
+    computation gives, for both audiences, also when a
     result is missing from the store (computed on read)."""
 
     @classmethod
@@ -177,6 +178,10 @@ class LeanReadsEqualFresh(TestCase):
                 assert {g: sorted(grades) for g, grades in by_goal.items()} == {
                     self.strategy.goals.get().pk: sorted(e.year(year).grade for e in fresh)
                 }
+                # The goal page's read: each indicator's grade beside its fields, in the queryset's order.
+                assert evaluation.graded_rows(indicators, year, internal, "code") == [
+                    (e.indicator.pk, e.indicator.code, e.year(year).grade) for e in fresh
+                ], (internal, year)
                 if year - 1 not in self.strategy.plan_years:
                     continue
                 steps = evaluation.stored_grade_steps(indicators, year, internal)
