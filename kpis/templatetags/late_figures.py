@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from kpis.models import ActualValue
 from kpis.rules.publication import MissingFigure
 from kpis.rules.publication import missing_state as state_of
 from lib.fiscal import data_period_label, month_label
@@ -62,7 +63,7 @@ def data_period_of(fiscal_year, indicator) -> str:
 def unapproved_mark(record) -> SafeString | str:
     """「入力中」「提出済」 beside a figure not yet approved, where it stands beside approved ones (`record`: an
     ActualValue or None)."""
-    if getattr(record, "value", None) is None or record.status == "approved":
+    if getattr(record, "value", None) is None or record.status == ActualValue.Status.APPROVED:
         return ""
     return format_html(
         ' <span class="status status-{} unapproved-mark" title="{}">{}</span>',
@@ -75,9 +76,9 @@ def unapproved_mark(record) -> SafeString | str:
 @register.simple_tag
 def revised_mark(indicator) -> SafeString | str:
     """The year a mid-term revision (中間見直し) of the indicator applies from, beside its target."""
-    if not indicator.revised_from_year:
+    year = getattr(indicator, "revised_from_year", None)
+    if not year:
         return ""
     return format_html(
-        ' <span class="badge revised">{}</span>',
-        _("%(year)s年度から（中間見直し）") % {"year": indicator.revised_from_year},
+        ' <span class="badge revised">{}</span>', _("%(year)s年度から（中間見直し）") % {"year": year}
     )
