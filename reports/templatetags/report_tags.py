@@ -112,7 +112,9 @@ def year_table_rows(context, indicator, cells, scale) -> SafeString:
                 figure(result.compared, places, unit, indicator.note),
                 quality_mark(record),
                 unapproved_mark(record),
-                _awaiting(indicator) if result.compared is None and not _has_value(record) else "",
+                _awaiting(indicator)
+                if result.compared is None and getattr(record, "value", None) is None
+                else "",
                 rate(result.rate),
                 _once(drawn, ("grade", result.grade), grade, scale, result.grade),
             )
@@ -154,7 +156,7 @@ def plan_row_cells(context, row, year, scale, internal: bool) -> SafeString:
     ]
     if internal:
         if record:
-            state = _once(drawn, ("status", record.status), _state, record.status, record.get_status_display)
+            state = _once(drawn, ("status", record.status), record.get_status_display)
         else:
             missing = missing_state(indicator)
             state = _once(drawn, ("missing", missing), _missing_state, missing)
@@ -162,16 +164,8 @@ def plan_row_cells(context, row, year, scale, internal: bool) -> SafeString:
     return mark_safe("".join(html))
 
 
-def _state(_code: str, label) -> str:
-    return str(label())
-
-
 def _missing_state(missing) -> SafeString:
     return format_html('<span class="figure-state figure-state-{}">{}</span>', missing.code, missing)
-
-
-def _has_value(record) -> bool:
-    return record is not None and record.value is not None
 
 
 def _awaiting(indicator) -> SafeString | str:
