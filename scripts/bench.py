@@ -821,7 +821,10 @@ def ms(seconds: float | None) -> str:
 
 
 def ratio(a: float | None, b: float | None) -> str:
-    return "" if a is None or not b else f"{a / b:,.0f}×"
+    """a / b, with one decimal where the targets are judged (3.4× is over a 3× target, not "3×")."""
+    if a is None or not b:
+        return ""
+    return f"{a / b:.1f}×" if a / b < 10 else f"{a / b:,.0f}×"
 
 
 def table(rows: list[list[str]], right: set[int]) -> str:

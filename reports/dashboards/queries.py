@@ -6,6 +6,7 @@ of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 """
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -14,8 +15,7 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefe
 from django.db.models.expressions import RawSQL
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
-from kpis.models import ActualValue, Indicator, Kind, Placement, StoredResult, Submission
-from kpis.rules.evaluation import figures_by_indicator
+from kpis.models import QUALITY_SYMBOLS, ActualValue, Indicator, Kind, Placement, StoredResult, Submission
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
 
@@ -182,19 +182,46 @@ def row_indicators(strategy: Strategy, pks: Iterable[int]):
     )
 
 
-def year_figures(indicators: list[Indicator], year: int, internal: bool) -> dict[int, ActualValue]:
+class ShownFigure(NamedTuple):
+    """What a dashboard table's cell shows of an entered figure: its value, status and quality, read as
+    plain values rather than as an ActualValue (a department page shows 500). It answers the marks'
+    questions (kpis.templatetags.late_figures) as the model does."""
+
+    fiscal_year: int
+    value: Decimal | None
+    status: str
+    quality: str
+
+    def get_status_display(self) -> str:
+        return ActualValue.Status(self.status).label
+
+    def get_quality_display(self) -> str:
+        return ActualValue.Quality(self.quality).label
+
+    @property
+    def quality_symbol(self) -> str:
+        return QUALITY_SYMBOLS.get(self.quality, "")
+
+
+def year_figures(indicators: list[Indicator], year: int, internal: bool) -> dict[int, ShownFigure]:
     """By indicator id, each one's figure of `year` as entered (outsiders: approved ones only)."""
     return {pk: by_year[year] for pk, by_year in page_figures(indicators, [year], internal).items()}
 
 
 def page_figures(
     indicators: list[Indicator], years: list[int], internal: bool
-) -> dict[int, dict[int, ActualValue]]:
-    """By indicator id and year, the figures of `years` as entered (outsiders: approved ones only), each
-    linked to its indicator as a prefetch links it (the data period shown reads the indicator's)."""
-    by_id = {i.pk: i for i in indicators}
-    figures = ActualValue.objects.filter(indicator__in=list(by_id), fiscal_year__in=list(years))
-    return figures_by_indicator(figures, by_id, approved_only=not internal)
+) -> dict[int, dict[int, ShownFigure]]:
+    """By indicator id and year, the figures of `years` as entered (outsiders: approved ones only)."""
+    figures = ActualValue.objects.filter(
+        indicator__in=[i.pk for i in indicators], fiscal_year__in=list(years)
+    )
+    if not internal:
+        figures = figures.filter(status=ActualValue.Status.APPROVED)
+    shown: dict[int, dict[int, ShownFigure]] = {}
+    for indicator_id, *fields in figures.values_list("indicator_id", *ShownFigure._fields):
+        figure = ShownFigure(*fields)
+        shown.setdefault(indicator_id, {})[figure.fiscal_year] = figure
+    return shown
 
 
 def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int]:

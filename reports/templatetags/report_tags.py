@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.access import can_read_dashboards
 from kpis.rules.achievement import NOT_EVALUABLE
 from kpis.templatetags.late_figures import missing_state, quality_mark, revised_mark, unapproved_mark
-from lib.templatetags.figures import figure, fy_short, grade_badge, rate
+from lib.templatetags.figures import figure, figure_drawer, fy_short, grade_badge, rate
 
 register = template.Library()
 
@@ -37,25 +37,38 @@ def grade(scale, label):
 
 
 @register.simple_tag(takes_context=True)
-def department_cells(context, indicator, cells, scale, internal: bool) -> SafeString:
-    """The department table's cells of one indicator, year by year: 実績値 with its quality mark, 評価 and,
-    for internal readers, 状態 (the figure's status, else 公表待ち or 未入力).
+def department_row(context, row, scale, internal: bool) -> SafeString:
+    """A row of the department table (reports.dashboards.presenters.department_rows): the indicator, its
+    目標値 with its revision mark, then `department_cells`.
 
     Written here rather than by a template loop: a page holds 50 rows of up to 30 cells, and the template
-    engine's cost per tag was most of the page's time. The badges and status labels repeat, so each is
-    drawn once per page (kept in the render context)."""
+    engine's cost per tag was most of the page's time."""
+    indicator = row["evaluation"].indicator
+    return format_html(
+        '<tr><th scope="row"><a href="{}">{}</a><br><span class="code">{}</span></th><td class="num">{}{}</td>'
+        "{}</tr>",
+        indicator.get_absolute_url(),
+        indicator.name,
+        indicator.code,
+        figure(indicator.target_value, indicator.decimal_places, indicator.unit),
+        revised_mark(indicator),
+        department_cells(context, indicator, row["cells"], scale, internal),
+    )
+
+
+def department_cells(context, indicator, cells, scale, internal: bool) -> SafeString:
+    """The department table's cells of one indicator, year by year: 実績値 with its quality mark, 評価 and,
+    for internal readers, 状態 (the figure's status, else 公表待ち or 未入力). The badges and status labels
+    repeat, so each is drawn once per page (kept in the render context)."""
     drawn = context.render_context.setdefault("department_cells", {})
+    compared = figure_drawer(indicator.decimal_places, indicator.unit, indicator.note)
     missing = None
     html = []
     for cell in cells:
         result, record = cell["result"], cell["record"]
         html.append(
-            format_html(
-                '<td class="num">{}{}</td><td>{}</td>',
-                figure(result.compared, indicator.decimal_places, indicator.unit, indicator.note),
-                quality_mark(record),
-                _once(drawn, ("grade", result.grade), grade, scale, result.grade),
-            )
+            f'<td class="num">{compared(result.compared)}{quality_mark(record)}</td>'
+            f"<td>{_once(drawn, ('grade', result.grade), grade, scale, result.grade)}</td>"
         )
         if not internal:
             continue
@@ -101,6 +114,8 @@ def year_table_rows(context, indicator, cells, scale) -> SafeString:
             format_html("<br><small>{}</small>", _("（基準値）")) if baseline is not None else "",
         )
     ]
+    expected = figure_drawer(indicator.shown_places, unit)
+    compared = figure_drawer(places, unit, indicator.note)
     for cell in cells:
         result, record = cell["result"], cell["record"]
         html.append(
@@ -108,8 +123,8 @@ def year_table_rows(context, indicator, cells, scale) -> SafeString:
                 '<tr><th scope="row">{}</th><td class="num">{}</td><td class="num">{}{}{}{}</td>'
                 '<td class="num">{}</td><td>{}</td></tr>',
                 _once(drawn, ("year", result.fiscal_year), fy_short, result.fiscal_year),
-                figure(result.expected, indicator.shown_places, unit),
-                figure(result.compared, places, unit, indicator.note),
+                expected(result.expected),
+                compared(result.compared),
                 quality_mark(record),
                 unapproved_mark(record),
                 _awaiting(indicator)
