@@ -1,6 +1,7 @@
 """Indicators (KGI / KPI), where they stand in the plan, their targets and yearly figures."""
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -387,6 +388,28 @@ class ActualValue(models.Model):
 
 
 QUALITY_SYMBOLS = {ActualValue.Quality.PROVISIONAL: "p", ActualValue.Quality.REVISED: "r"}
+
+
+class ShownFigure(NamedTuple):
+    """What a table's cell shows of an entered figure: its value, status and quality, read as plain values
+    (values_list in this order, after the indicator's id) rather than as an ActualValue, where hundreds or
+    thousands are shown (a department page, the review workbook's other years). It answers the questions
+    the marks and fonts ask (status, quality symbol, their labels) as the model does."""
+
+    fiscal_year: int
+    value: Decimal | None
+    status: str
+    quality: str
+
+    def get_status_display(self) -> str:
+        return ActualValue.Status(self.status).label
+
+    def get_quality_display(self) -> str:
+        return ActualValue.Quality(self.quality).label
+
+    @property
+    def quality_symbol(self) -> str:
+        return QUALITY_SYMBOLS.get(self.quality, "")
 
 
 class Submission(models.Model):

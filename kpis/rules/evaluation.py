@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 
-from goals.models import Goal, Strategy
-from kpis.models import ActualValue, GradeBand, Indicator, StoredResult
+from goals.models import Department, Goal, Measure, Strategy
+from kpis.models import ActualValue, GradeBand, Indicator, ShownFigure, StoredResult
 from kpis.rules import achievement
 from kpis.rules.achievement import IndicatorSpec, YearResult
 from kpis.rules.scale import Scale
@@ -43,8 +43,19 @@ def spec_for(indicator: Indicator, in_force: dict | None = None) -> IndicatorSpe
         baseline=values["baseline_value"],
         target_year=values["target_year"],
         target=values["target_value"],
-        explicit_expected={e.fiscal_year: e.value for e in indicator.expected_values.all()},
+        explicit_expected={e.fiscal_year: e.value for e in _expected_values(indicator)},
     )
+
+
+# Where evaluate_plan leaves each indicator's explicit expected values: a list (Prefetch to_attr), which
+# costs far less than a prefetched queryset for each of thousands of indicators.
+EXPECTED_VALUES = "expected_value_list"
+
+
+def _expected_values(indicator: Indicator):
+    """The indicator's explicit expected values: as evaluate_plan or a prefetch read them, else queried."""
+    listed = getattr(indicator, EXPECTED_VALUES, None)
+    return indicator.expected_values.all() if listed is None else listed
 
 
 def values_in_force(indicator: Indicator, fiscal_year: int) -> dict | None:
@@ -67,12 +78,14 @@ class Evaluation:
 
     indicator: Indicator
     results: dict[int, YearResult]
-    records: dict[int, ActualValue] = field(default_factory=dict)
+    # By year, the figure entered: an ActualValue or, where figures are read lean (the dashboards' tables,
+    # the review workbook's years other than the one under review), a ShownFigure.
+    records: dict[int, ActualValue | ShownFigure] = field(default_factory=dict)
 
     def year(self, fiscal_year: int) -> YearResult:
         return self.results[fiscal_year]
 
-    def record(self, fiscal_year: int) -> ActualValue | None:
+    def record(self, fiscal_year: int) -> ActualValue | ShownFigure | None:
         return self.records.get(fiscal_year)
 
 
@@ -213,25 +226,30 @@ def _computed(ids: set[int], years: list[int], internal: bool) -> dict[int, Eval
 
 
 def evaluate_plan(
-    strategy: Strategy, approved_only: bool = False, scale: Scale | None = None
+    strategy: Strategy, fiscal_year: int, approved_only: bool = False, scale: Scale | None = None
 ) -> list[Evaluation]:
     """evaluate_all for every indicator of the strategy, in plan order, the same results read at a lower
-        cost for a large plan (the review workbook): the stored results as plain rows of one audience, not a
-        model object for each (there are plan years × 2 of them per indicator), and the figures in one query
-    rather than through a prefetch.
-        An indicator whose results are not all stored is evaluated as evaluate_indicator does it."""
+    cost for a large plan (the review workbook of `fiscal_year`): the stored results as plain rows of one
+    audience, not a model object for each (there are plan years × 2 of them per indicator); the figures of
+    `fiscal_year` as ActualValues (their notes, analyses and data periods are shown) and those of the other
+    years as ShownFigures (only their values and statuses are), each in one query rather than a prefetch.
+    An indicator whose results are not all stored is evaluated as evaluate_indicator does it."""
     scale = scale or scale_for(strategy)
     years = strategy.plan_years
-    # The explicit expected values are few, and spec_for (the forecast) reads them from the indicator.
-    indicators = list(
-        Indicator.objects.of_strategy(strategy)
-        .select_related("strategy", "goal", "measure", "department")
-        .prefetch_related("expected_values")
-    )
+    indicators = _plan_indicators(strategy)
     results = stored_results(strategy, years, internal=not approved_only)
-    records = figures_by_indicator(
-        ActualValue.objects.filter(indicator__strategy=strategy), {i.pk: i for i in indicators}, approved_only
-    )
+    figures = ActualValue.objects.filter(indicator__strategy=strategy)
+    if approved_only:
+        figures = figures.filter(status=ActualValue.Status.APPROVED)
+    records: dict[int, dict[int, ActualValue | ShownFigure]] = {}
+    for indicator_id, *fields in figures.exclude(fiscal_year=fiscal_year).values_list(
+        "indicator_id", *ShownFigure._fields
+    ):
+        records.setdefault(indicator_id, {})[fields[0]] = ShownFigure(*fields)
+    by_id = {i.pk: i for i in indicators}
+    reviewed = figures_by_indicator(figures.filter(fiscal_year=fiscal_year), by_id, approved_only=False)
+    for indicator_id, by_year in reviewed.items():
+        records.setdefault(indicator_id, {}).update(by_year)
     evaluations = []
     for indicator in indicators:
         stored = results.get(indicator.pk, {})
@@ -242,6 +260,29 @@ def evaluate_plan(
             Evaluation(indicator, {year: stored[year] for year in years}, records.get(indicator.pk, {}))
         )
     return evaluations
+
+
+def _plan_indicators(strategy: Strategy) -> list[Indicator]:
+    """The strategy's indicators in plan order, each linked to its strategy, goal, measure and department as
+    select_related links them, but to one object each (not one copy per indicator: 4,800 at 100×), and
+    with its explicit expected values (few; spec_for reads them) as a list."""
+    indicators = list(
+        Indicator.objects.of_strategy(strategy).prefetch_related(
+            Prefetch("expected_values", to_attr=EXPECTED_VALUES)
+        )
+    )
+    linked = {
+        "strategy": {strategy.pk: strategy},
+        "goal": {g.pk: g for g in Goal.objects.filter(strategy=strategy)},
+        "measure": {m.pk: m for m in Measure.objects.filter(goal__strategy=strategy)},
+        "department": {d.pk: d for d in Department.objects.filter(indicators__strategy=strategy).distinct()},
+    }
+    for name, objects in linked.items():
+        link = Indicator._meta.get_field(name).set_cached_value
+        attname = f"{name}_id"
+        for indicator in indicators:
+            link(indicator, objects.get(getattr(indicator, attname)))
+    return indicators
 
 
 def figures_by_indicator(

@@ -6,7 +6,6 @@ of queries for 42 indicators or 4,200 (tests/reports/test_query_counts.py).
 """
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
@@ -15,7 +14,7 @@ from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefe
 from django.db.models.expressions import RawSQL
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
-from kpis.models import QUALITY_SYMBOLS, ActualValue, Indicator, Kind, Placement, StoredResult, Submission
+from kpis.models import ActualValue, Indicator, Kind, Placement, ShownFigure, StoredResult, Submission
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
 
@@ -180,27 +179,6 @@ def row_indicators(strategy: Strategy, pks: Iterable[int]):
         .filter(pk__in=list(pks))
         .select_related("strategy", "goal", "measure", "department")
     )
-
-
-class ShownFigure(NamedTuple):
-    """What a dashboard table's cell shows of an entered figure: its value, status and quality, read as
-    plain values rather than as an ActualValue (a department page shows 500). It answers the marks'
-    questions (kpis.templatetags.late_figures) as the model does."""
-
-    fiscal_year: int
-    value: Decimal | None
-    status: str
-    quality: str
-
-    def get_status_display(self) -> str:
-        return ActualValue.Status(self.status).label
-
-    def get_quality_display(self) -> str:
-        return ActualValue.Quality(self.quality).label
-
-    @property
-    def quality_symbol(self) -> str:
-        return QUALITY_SYMBOLS.get(self.quality, "")
 
 
 def year_figures(indicators: list[Indicator], year: int, internal: bool) -> dict[int, ShownFigure]:

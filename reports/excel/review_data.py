@@ -160,7 +160,7 @@ def review_data(strategy: Strategy, fiscal_year: int) -> ReviewData:
             % {"year": fiscal_year, "first": strategy.first_year, "last": strategy.last_year}
         )
     scale = scale_for(strategy)
-    evaluations = {e.indicator.pk: e for e in evaluate_plan(strategy, scale=scale)}
+    evaluations = {e.indicator.pk: e for e in evaluate_plan(strategy, fiscal_year, scale=scale)}
     goals = list(Goal.objects.filter(strategy=strategy).order_by("number"))
     measures: dict[int, list[Measure]] = defaultdict(list)
     for measure in Measure.objects.filter(goal__strategy=strategy).order_by("goal__number", "number"):

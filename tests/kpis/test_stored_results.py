@@ -148,10 +148,10 @@ class StoredEqualsFresh(TestCase):
 
 
 class LeanReadsEqualFresh(TestCase):
-    """The overview's and the goal page's reads done by the database — the KPIs' grades by goal, each
-    indicator's grade and the indicators whose grade changed since the year before — give what a fresh
-    computation gives, for both audiences, also when a
-    result is missing from the store (computed on read)."""
+    """The overview's, the goal page's and the review workbook's lean reads — the KPIs' grades by goal, each
+    indicator's grade, the indicators whose grade changed since the year before, the whole plan's
+    evaluations — give what a fresh computation gives, for both audiences, also when a result is missing
+    from the store (computed on read)."""
 
     @classmethod
     def setUpTestData(cls):
@@ -182,6 +182,18 @@ class LeanReadsEqualFresh(TestCase):
                 assert evaluation.graded_rows(indicators, year, internal, "code") == [
                     (e.indicator.pk, e.indicator.code, e.year(year).grade) for e in fresh
                 ], (internal, year)
+                # The review workbook's read: every year's results and figures; the reviewed year's
+                # figures as the model objects (their notes are shown), the others' value and status.
+                plan = evaluation.evaluate_plan(self.strategy, year, approved_only=not internal, scale=scale)
+                assert [(e.indicator.pk, e.results) for e in plan] == [
+                    (e.indicator.pk, e.results) for e in fresh
+                ]
+                for lean, full in zip(plan, fresh, strict=True):
+                    assert {y: (r.value, r.status) for y, r in lean.records.items()} == {
+                        y: (r.value, r.status) for y, r in full.records.items()
+                    }
+                    if (reviewed := lean.record(year)) is not None:
+                        assert reviewed == full.record(year) and reviewed.indicator is lean.indicator
                 if year - 1 not in self.strategy.plan_years:
                     continue
                 steps = evaluation.stored_grade_steps(indicators, year, internal)

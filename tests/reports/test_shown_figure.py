@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from kpis.models import ActualValue, Indicator
+from kpis.models import ActualValue, Indicator, ShownFigure
 from kpis.templatetags.late_figures import quality_mark, unapproved_mark
-from reports.dashboards.queries import ShownFigure, page_figures
+from reports.dashboards.queries import page_figures
 from tests.support.factories import set_actual
 
 Status, Quality = ActualValue.Status, ActualValue.Quality
