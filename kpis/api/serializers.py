@@ -159,7 +159,15 @@ class Item(NamedTuple):
     latest_publication: str | None
     next_publication: str | None
     data_lag: int | None
-    years: list[Year]
+    # The years as the stream read them (fiscal year, YEAR_COLUMNS), and what `Year` needs besides: the
+    # data lag (a figure's default period) and a missing figure's state. `years` converts them; the JSON
+    # writer writes them without making a Year of each (48,000 at 100×).
+    year_rows: list[tuple]
+    awaiting: tuple[str, str | None]
+
+    @property
+    def years(self) -> list[Year]:
+        return [_year(row, self.data_lag or 0, self.awaiting) for row in self.year_rows]
 
 
 # The indicator's fields read, in this order (values_list): what Item and the figures' states need.
@@ -292,7 +300,8 @@ def _item(row: tuple, stored: list, placed: list, years: list[int], today, appro
         month_text(latest),
         month_text(upcoming),
         lag,
-        [_year(by_year[year], lag or 0, awaiting) for year in years],
+        [by_year[year] for year in years],
+        awaiting,
     )
 
 
@@ -495,41 +504,49 @@ JSON_DEPARTMENT = """{
         "code": %s,
         "name": %s
       }"""
-JSON_YEAR = """        {
-          "fiscal_year": %s,
-          "expected": %s,
-          "actual": %s,
-          "data_period": %s,
-          "quality": %s,
-          "figure_state": %s,
-          "next_publication": %s,
-          "status": %s,
-          "rate": %s,
-          "grade": %s,
-          "progress_from_baseline": %s
-        }"""
+
+
+def _json_years(item: Item, codes: _JsonCodes) -> list[str]:
+    """The item's years, each as json.dumps(_year_dict(year), indent=2) writes it at the list's depth, written
+    straight from their rows: `_year`'s conversion inlined (tests/kpis/test_api_safe_text.py holds the two
+    equal), the numbers' texts quoted as they are (they need no escaping)."""
+    fixed, exact, lag, (missing, upcoming_month) = (
+        fixed_from_text,
+        exact_text,
+        item.data_lag or 0,
+        item.awaiting,
+    )
+    texts = []
+    for year, expected, actual, rate, grade, progress, status, value, period, quality in item.year_rows:
+        if value is not None:
+            state, upcoming = "entered", None
+            if period is None:
+                period = year - lag
+        else:
+            state, upcoming, period, quality = missing, upcoming_month, None, None
+        expected, rate, progress = fixed(expected), fixed(rate), fixed(progress)
+        # An f-string: twice as fast as %-formatting a template, 48,000 times at 100×.
+        texts.append(
+            f"""        {{
+          "fiscal_year": {year},
+          "expected": {"null" if expected is None else f'"{expected}"'},
+          "actual": {"null" if actual is None else f'"{exact(actual)}"'},
+          "data_period": {"null" if period is None else period},
+          "quality": {codes[quality]},
+          "figure_state": {codes[state]},
+          "next_publication": {codes[upcoming]},
+          "status": {codes[status]},
+          "rate": {"null" if rate is None else f'"{rate}"'},
+          "grade": {codes[None if grade == NOT_EVALUABLE else grade]},
+          "progress_from_baseline": {"null" if progress is None else f'"{progress}"'}
+        }}"""
+        )
+    return texts
 
 
 def _json_item(item: Item, codes: _JsonCodes) -> str:
     js, jn, num = _js, _jn, _jnum
-    # Numbers' texts need no escaping: quoted as they are.
-    years = [
-        JSON_YEAR
-        % (
-            year,
-            "null" if expected is None else f'"{expected}"',
-            "null" if actual is None else f'"{actual}"',
-            "null" if period is None else period,
-            codes[quality],
-            codes[state],
-            codes[upcoming],
-            codes[status],
-            "null" if rate is None else f'"{rate}"',
-            codes[grade],
-            "null" if progress is None else f'"{progress}"',
-        )
-        for year, expected, actual, period, quality, state, upcoming, status, rate, grade, progress in item.years
-    ]
+    years = _json_years(item, codes)
     department = "null"
     if item.department_code is not None:
         department = JSON_DEPARTMENT % (js(item.department_code), js(item.department_name))
