@@ -4,7 +4,9 @@ Every figure comes from kpis.rules.evaluation, so the API, the export and the sc
 written as strings holding the exact value (see docs/api.md), never as floats.
 """
 
+import csv
 import datetime
+import io
 import json
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -580,54 +582,92 @@ def csv_header() -> list[str]:
 
 def csv_pieces(items: Iterable[Item], rows_per_piece: int = ROWS_PER_PIECE) -> Iterator[str]:
     """The CSV as lib.csvsafe.csv_bytes writes `csv_header()` and one row per indicator and year (a BOM,
-    CRLF, every text cell neutralised, numbers as Decimals write), in pieces of about `rows_per_piece` rows."""
-    safe = _Neutralised()
-    rows = (row for item in items for row in _csv_rows(item, safe))
-    return csvsafe_pieces(csv_header(), rows, rows_per_piece, neutralised=True)
+    CRLF, every text cell neutralised, numbers as Decimals write), in pieces of about `rows_per_piece` rows.
+
+    Each row is joined here from cells the csv module quoted: an indicator's own cells once for all its
+    years, each code (a state, a status, a grade) once for the whole file. A year's numbers are digits, a
+    sign, a point or an exponent, which the csv module never quotes. (tests/kpis/test_api_writer.py holds
+    the text equal to csv.writer's.)"""
+    yield from csvsafe_pieces(csv_header(), [], neutralised=True)
+    quoted = _Quoted()
+    lines: list[str] = []
+    for item in items:
+        own = quoted.row(_own_cells(item))
+        for (
+            year,
+            expected,
+            actual,
+            period,
+            quality,
+            state,
+            upcoming,
+            status,
+            rate,
+            grade,
+            progress,
+        ) in item.years:
+            lines.append(
+                f"{own},{year},{_csv_text(expected)},{_csv_text(actual)},{'' if period is None else period},"
+                f"{quoted[quality]},{quoted[state]},{quoted[upcoming]},{quoted[status]},{_csv_text(rate)},"
+                f"{quoted[grade]},{_csv_text(progress)}\r\n"
+            )
+        if len(lines) >= rows_per_piece:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
 
 
-class _Neutralised(dict):
-    """lib.csvsafe's cell for a text value, "" for None, remembered: codes and states repeat on every row."""
+class _Quoted(dict):
+    """A text cell as the csv module writes it (neutralised, quoted where it must be; "" for None),
+    remembered: codes and states repeat on every row."""
+
+    def __init__(self):
+        super().__init__()
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
 
     def __missing__(self, value):
-        self[value] = cell = "" if value is None else neutralise_formula(value)
+        text = "" if value is None else neutralise_formula(value)
+        # A row of one empty cell is written '""'; in a row of several, an empty cell is empty.
+        self[value] = cell = self.row([text]) if text else ""
         return cell
 
+    def row(self, cells: list) -> str:
+        """Cells as the csv module joins them into a row, without the line's end."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue().removesuffix("\r\n")
 
-def _csv_rows(item: Item, safe: _Neutralised) -> Iterator[list]:
-    """The indicator's rows: its own cells (the same on each) and one year's. Numbers are not neutralised
-    (a minus sign is not a formula), as csv_bytes leaves Decimals."""
-    own = [
-        safe[item.code],
-        safe[item.kind],
-        safe[item.goal_code],
-        safe[item.measure_code],
+
+def _own_cells(item: Item) -> list:
+    """The indicator's own cells, the same on each of its rows. Numbers are not neutralised (a minus sign is
+    not a formula), as csv_bytes leaves Decimals."""
+    return [
+        neutralise_formula(item.code),
+        neutralise_formula(item.kind),
+        neutralise_formula(item.goal_code),
+        _cell(neutralise_formula(item.measure_code)),
         neutralise_formula(" ".join(item.policy_codes)),
         neutralise_formula(item.name),
         neutralise_formula(item.unit),
-        safe[item.direction],
-        safe[item.aggregation],
-        safe[item.department_code],
-        safe[item.department_name],
+        neutralise_formula(item.direction),
+        neutralise_formula(item.aggregation),
+        _cell(neutralise_formula(item.department_code)),
+        _cell(neutralise_formula(item.department_name)),
         _cell(item.baseline_year),
         _cell(csv_number(item.baseline_value)),
         _cell(item.target_year),
         _cell(csv_number(item.target_value)),
     ]
-    for year, expected, actual, period, quality, state, upcoming, status, rate, grade, progress in item.years:
-        yield own + [
-            year,
-            "" if expected is None else expected if not expected.startswith(TINY) else csv_number(expected),
-            "" if actual is None else actual if not actual.startswith(TINY) else csv_number(actual),
-            "" if period is None else period,
-            safe[quality],
-            safe[state],
-            safe[upcoming],
-            safe[status],
-            "" if rate is None else rate if not rate.startswith(TINY) else csv_number(rate),
-            safe[grade],
-            "" if progress is None else progress if not progress.startswith(TINY) else csv_number(progress),
-        ]
+
+
+def _csv_text(number: str | None) -> str:
+    """A year's number as its cell: "" when missing, else as the CSV writes a Decimal (csv_number)."""
+    if number is None:
+        return ""
+    return number if not number.startswith(TINY) else csv_number(number)
 
 
 def _cell(value):

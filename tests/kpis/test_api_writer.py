@@ -1,16 +1,19 @@
-"""The open data's JSON is written from fixed templates, each year straight from the row the database gave
-(kpis.api.serializers.json_pieces): whatever the rows hold, it is the text json.dumps(…, indent=2) writes
-of the documented objects (item_dict, whose years `_year` converts), so the fast writer and the documented
-shape cannot drift apart."""
+"""The open data is written by hand for speed: the JSON from fixed templates, each year straight from the
+row the database gave (kpis.api.serializers.json_pieces), the CSV joined from cells quoted once
+(csv_pieces). Whatever the rows hold, the JSON is the text json.dumps(…, indent=2) writes of the
+documented objects (item_dict, whose years `_year` converts) and the CSV the bytes lib.csvsafe.csv_bytes
+writes of the same objects, so the fast writers and the documented shape cannot drift apart."""
 
 import json
 import string
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpis.api.serializers import Item, item_dict, json_pieces
+from kpis.api.serializers import CSV_COLUMNS, Item, csv_header, csv_pieces, item_dict, json_pieces
 from kpis.rules.achievement import NOT_EVALUABLE
+from lib.csvsafe import csv_bytes
 
 # Numbers as kpis.StoredResult keeps them (str(Decimal)): plain, with trailing zeros, negative, tiny, huge.
 NUMBER_TEXT = st.one_of(
@@ -81,3 +84,40 @@ def test_the_json_is_what_json_dumps_writes_of_the_documented_objects(listed):
         {**head, "indicators": [item_dict(i) for i in listed]}, ensure_ascii=False, indent=2
     )
     assert written == expected + "\n"
+
+
+# The CSV's columns read from item_dict: numbers as Decimals (written as str() writes them, never
+# neutralised), the rest as text or years.
+NUMBERS = {"baseline_value", "target_value", "expected", "actual", "rate", "progress_from_baseline"}
+
+
+def csv_rows(listed: list[Item]) -> list[list]:
+    rows = []
+    for item in listed:
+        shown = item_dict(item)
+        own = {
+            **shown,
+            "policy_codes": " ".join(shown["policy_codes"]),
+            # item_dict nests them (null without a department); the CSV has a column for each.
+            "department_code": item.department_code,
+            "department_name": item.department_name,
+            "baseline_fiscal_year": shown["baseline"]["fiscal_year"],
+            "baseline_value": shown["baseline"]["value"],
+            "target_fiscal_year": shown["target"]["fiscal_year"],
+            "target_value": shown["target"]["value"],
+        }
+        for year in shown["years"]:
+            cells = {**own, **year}
+            rows.append(
+                [
+                    Decimal(cells[key]) if key in NUMBERS and cells[key] is not None else cells[key]
+                    for key, _label in CSV_COLUMNS
+                ]
+            )
+    return rows
+
+
+@given(st.lists(items, max_size=3))
+def test_the_csv_is_what_the_csv_module_writes_of_the_documented_objects(listed):
+    written = "".join(csv_pieces(listed, rows_per_piece=2)).encode("utf-8")
+    assert written == csv_bytes(csv_header(), csv_rows(listed))
