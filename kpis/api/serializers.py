@@ -510,7 +510,7 @@ JSON_DEPARTMENT = """{
 
 def _json_years(item: Item, codes: _JsonCodes) -> list[str]:
     """The item's years, each as json.dumps(_year_dict(year), indent=2) writes it at the list's depth, written
-    straight from their rows: `_year`'s conversion inlined (tests/kpis/test_api_safe_text.py holds the two
+    straight from their rows: `_year`'s conversion inlined (tests/kpis/test_api_writer.py holds the two
     equal), the numbers' texts quoted as they are (they need no escaping)."""
     fixed, exact, lag, (missing, upcoming_month) = (
         fixed_from_text,

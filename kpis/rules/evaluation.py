@@ -239,15 +239,11 @@ def evaluate_plan(
     indicators = _plan_indicators(strategy)
     results = stored_results(strategy, years, internal=not approved_only)
     figures = ActualValue.objects.filter(indicator__strategy=strategy)
-    if approved_only:
-        figures = figures.filter(status=ActualValue.Status.APPROVED)
-    records: dict[int, dict[int, ActualValue | ShownFigure]] = {}
-    for indicator_id, *fields in figures.exclude(fiscal_year=fiscal_year).values_list(
-        "indicator_id", *ShownFigure._fields
-    ):
-        records.setdefault(indicator_id, {})[fields[0]] = ShownFigure(*fields)
+    records: dict[int, dict[int, ActualValue | ShownFigure]] = shown_figures(
+        figures.exclude(fiscal_year=fiscal_year), approved_only
+    )
     by_id = {i.pk: i for i in indicators}
-    reviewed = figures_by_indicator(figures.filter(fiscal_year=fiscal_year), by_id, approved_only=False)
+    reviewed = figures_by_indicator(figures.filter(fiscal_year=fiscal_year), by_id, approved_only)
     for indicator_id, by_year in reviewed.items():
         records.setdefault(indicator_id, {}).update(by_year)
     evaluations = []
@@ -283,6 +279,18 @@ def _plan_indicators(strategy: Strategy) -> list[Indicator]:
         for indicator in indicators:
             link(indicator, objects.get(getattr(indicator, attname)))
     return indicators
+
+
+def shown_figures(actuals, approved_only: bool) -> dict[int, dict[int, ShownFigure]]:
+    """Indicator id → year → its figure among `actuals` (a queryset; with approved_only, approved ones only)
+    as a ShownFigure: plain values, for a table that shows hundreds or thousands of them."""
+    if approved_only:
+        actuals = actuals.filter(status=ActualValue.Status.APPROVED)
+    shown: dict[int, dict[int, ShownFigure]] = {}
+    for indicator_id, *fields in actuals.values_list("indicator_id", *ShownFigure._fields):
+        figure = ShownFigure(*fields)
+        shown.setdefault(indicator_id, {})[figure.fiscal_year] = figure
+    return shown
 
 
 def figures_by_indicator(

@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from goals.models import Department, Goal, Measure, Policy, Strategy
 from kpis.models import ActualValue, Indicator, Kind, Placement, ShownFigure, StoredResult, Submission
+from kpis.rules.evaluation import shown_figures
 from reviews.models import Opinion
 from reviews.queries import opinions_for_year
 
@@ -193,13 +194,7 @@ def page_figures(
     figures = ActualValue.objects.filter(
         indicator__in=[i.pk for i in indicators], fiscal_year__in=list(years)
     )
-    if not internal:
-        figures = figures.filter(status=ActualValue.Status.APPROVED)
-    shown: dict[int, dict[int, ShownFigure]] = {}
-    for indicator_id, *fields in figures.values_list("indicator_id", *ShownFigure._fields):
-        figure = ShownFigure(*fields)
-        shown.setdefault(indicator_id, {})[figure.fiscal_year] = figure
-    return shown
+    return shown_figures(figures, approved_only=not internal)
 
 
 def figure_years(strategy: Strategy, internal: bool, indicators=None) -> set[int]:
