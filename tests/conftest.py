@@ -29,6 +29,13 @@ def _pages_not_kept(settings):
 
 
 @pytest.fixture(autouse=True)
+def _packs_made_in_the_request(settings):
+    """A background thread could not see a test's uncommitted rows: packs are made in the request, except in
+    the tests of the background builds (tests/reports/test_pack_builds.py), which commit theirs."""
+    settings.PACK_BUILD_IN_BACKGROUND = False
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in Japanese: a request in English leaves English active in the thread after it."""
     from django.conf import settings

@@ -40,6 +40,7 @@ UNTRACKED = {
     "kpis.stagedupload": "an upload's rows between its preview and its 確定, deleted after an hour",
     "kpis.dataversion": "a counter of committed changes (the pages' ETags), advanced by every write",
     "kpis.storedresult": "derived: computed from the figures and the plan, whose changes keep history",
+    "reports.packbuild": "derived: a meeting pack made from the data of one data version, made again on demand",
 }
 
 

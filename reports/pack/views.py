@@ -1,14 +1,22 @@
-"""The meeting pack (会議資料) of a meeting, as a PDF: whoever may open the meeting's page may download it."""
+"""The meeting pack (会議資料) of a meeting, as a PDF: whoever may open the meeting's page may download it.
+
+The pack is made once per version of the data (reports.pack.builds): a pack already made is served at once;
+one being made answers 202 with a page that refreshes itself until it is ready, at the same address.
+"""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from accounts.access import has_any_role, require
 from accounts.strategy import current_strategy_or_404
-from reports.pack.data import meeting_pack as pack_of
-from reports.pack.pdf import PAPERS, pack_pdf
+from reports.models import PackBuild
+from reports.pack import builds
+from reports.pack.pdf import PAPERS
 from reviews.models import Meeting
+
+# How often the page of a pack being made asks again, in seconds.
+REFRESH_SECONDS = 5
 
 
 def pack_filename(meeting: Meeting, paper: str) -> str:
@@ -18,12 +26,34 @@ def pack_filename(meeting: Meeting, paper: str) -> str:
 @require_GET
 @require(has_any_role)  # the rule of reviews.views.meeting_detail: everyone with a role reads meetings
 def meeting_pack(request: HttpRequest, pk: int) -> HttpResponse:
-    """?paper=a3 lays it out on A3 landscape; anything else gives A4 portrait."""
+    """?paper=a3 lays it out on A3 landscape; anything else gives A4 portrait. ?retry=1 makes a pack whose
+    making failed again (a pack is a copy of the data, so asking for it again changes no data)."""
     strategy = current_strategy_or_404(request)
     meeting = get_object_or_404(Meeting, pk=pk, strategy=strategy)
     paper = request.GET.get("paper", "a4")
     paper = paper if paper in PAPERS else "a4"
-    response = HttpResponse(pack_pdf(pack_of(strategy, meeting), paper), content_type="application/pdf")
+    build = builds.pack_for(meeting, paper)
+    if build.status == PackBuild.Status.FAILED and request.GET.get("retry") == "1":
+        build = builds.retry(build)
+    if build.status != PackBuild.Status.DONE:
+        return _waiting(request, meeting, paper, build)
+    response = HttpResponse(builds.pdf_of(build), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{pack_filename(meeting, paper)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _waiting(request: HttpRequest, meeting: Meeting, paper: str, build: PackBuild) -> HttpResponse:
+    """The page of a pack being made (202, refreshing itself) or whose making failed (503, with a link to try again)."""
+    building = build.status == PackBuild.Status.BUILDING
+    context = {
+        "meeting": meeting,
+        "paper": paper,
+        "build": build,
+        "building": building,
+        "refresh_seconds": REFRESH_SECONDS,
+        "query": "?paper=a3" if paper == "a3" else "",
+    }
+    response = render(request, "pack/build_status.html", context, status=202 if building else 503)
     response["Cache-Control"] = "private, no-store"
     return response

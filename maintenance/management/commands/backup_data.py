@@ -19,7 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from maintenance import backup_format
 
-# Rebuilt by migrate or computed again by restore_data (stored results), or worthless to restore.
+# Rebuilt by migrate, computed again by restore_data (stored results) or on demand (meeting packs), or
+# worthless to restore.
 EXCLUDE = [
     "contenttypes",
     "auth.permission",
@@ -28,6 +29,7 @@ EXCLUDE = [
     "kpis.stagedupload",
     "kpis.dataversion",
     "kpis.storedresult",
+    "reports.packbuild",
 ]
 # Records with control characters named in the warning; the rest are counted.
 SHOWN_RECORDS = 50
