@@ -8,10 +8,12 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from goals.models import Strategy
 from kpis.models import ActualValue
 from maintenance.management.commands import backup_data
+from reports.models import PackBuild
 from reviews.models import Meeting, Opinion
 from tests.support.factories import set_actual
 
@@ -113,6 +115,17 @@ def test_a_restore_gives_back_a_meetings_record_and_its_attached_file_byte_for_b
     services.document_attach(
         user=users["planning"], meeting=meeting, document=check_document("議事要旨.docx", data), stored=None
     )
+    # A pack made for the meeting is a copy of the data, made again on demand: not backed up.
+    PackBuild.objects.create(
+        meeting=meeting,
+        paper="a4",
+        language="ja",
+        data_version="kept.1",
+        day=datetime.date(2026, 7, 1),
+        started_at=timezone.now(),
+        status=PackBuild.Status.DONE,
+        pdf=b"%PDF-kept",
+    )
     before = snapshot()
     backup = tmp_path / "backup.xml.gz"
     call_command("backup_data", output=str(backup), stdout=open(tmp_path / "out", "w"))
@@ -120,6 +133,7 @@ def test_a_restore_gives_back_a_meetings_record_and_its_attached_file_byte_for_b
 
     call_command("restore_data", str(backup), stdout=open(tmp_path / "out", "w"))
     assert snapshot() == before
+    assert not PackBuild.objects.exists()
     restored = Meeting.objects.get(pk=meeting.pk)
     assert restored.attendee_list == ["阿見 一郎（茨城大学）", "筑波 花子（常陽銀行）"]
     assert bytes(restored.document.data) == data

@@ -6,10 +6,11 @@ are driven over HTTP like a browser behind a proxy that sends each request to ei
 for both, signing in through the login form, the CSRF token taken from each page. An upload previewed
 through one server is confirmed through the other, and a figure saved through one is shown at once by the
 other, whose ETag for the page changes with the write; a public page each server keeps for anonymous
-visitors (kpis.page_cache) is drawn again by both once the other has written. docs/operations.md,
-"Several app servers".
+visitors (kpis.page_cache) is drawn again by both once the other has written; a meeting pack started
+through one is served by the other from the database. docs/operations.md, "Several app servers".
 """
 
+import datetime
 import os
 import re
 import secrets
@@ -34,6 +35,8 @@ from django.db import connection
 from accounts.access import Role
 from goals.models import Strategy
 from kpis.models import ActualValue, FiscalYear, Indicator, StagedUpload
+from reports.models import PackBuild
+from reviews.models import Meeting
 from tests.support.entry import OWN_CODES, form_fields, set_year_state
 from tests.support.factories import PASSWORD, make_department, make_user
 
@@ -91,6 +94,7 @@ def production_environment(folder: Path) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1",
         "HTTPS": "0",
         "PUBLIC_DASHBOARDS": "1",
+        "PACK_BUILD_WAIT_SECONDS": "0",  # a meeting pack is always made in the background: the 202 page first
         "DATABASE_URL": server_database_url(),
         "DJANGO_SETTINGS_MODULE": "two_servers_settings",
         "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)]),
@@ -230,6 +234,15 @@ class Browser:
     def get(self, url: str, headers: dict | None = None) -> Page:
         return self.open(url, headers=headers)
 
+    def download(self, url: str) -> tuple[int, str, bytes]:
+        """A file's status, content type and bytes."""
+        try:
+            with self.opener.open(Request(url), timeout=REQUEST_WITHIN) as response:
+                return response.status, response.headers.get_content_type(), response.read()
+        except HTTPError as error:
+            with error:
+                return error.code, error.headers.get_content_type(), error.read()
+
     def post(self, url: str, fields: dict[str, str], file: tuple[str, bytes] | None = None) -> Page:
         if file is None:
             body, content_type = urlencode(fields).encode(), "application/x-www-form-urlencoded"
@@ -343,3 +356,30 @@ def test_a_public_page_kept_by_each_server_is_drawn_again_after_a_write_through_
     for server in (b, a):
         page = visitor.get(server.url(PAGE))
         assert page.status == 200 and "9,876" in page.text, server.name
+
+
+def test_a_meeting_pack_made_through_one_server_is_served_by_the_other_from_the_database(site):
+    """Server A starts the pack in its background thread and answers with the page that asks again; asked
+    again through B, the pack comes from the database once A's thread has stored it, and is not made again."""
+    a, b = site
+    plan = Strategy.objects.get(code="dai3ki")
+    meeting = Meeting.objects.create(
+        strategy=plan, fiscal_year=2025, name="第1回", date=datetime.date(2026, 7, 15)
+    )
+    path = f"/meetings/{meeting.pk}/pack.pdf"
+    reader = Browser()
+    reader.sign_in(a, "councillor")
+    status, kind, body = reader.download(a.url(path))
+    assert status == 202
+    deadline = time.monotonic() + REQUEST_WITHIN
+    while status == 202 and time.monotonic() < deadline:  # the page being made asks again (through B here)
+        assert kind == "text/html" and "会議資料を作成しています" in body.decode()
+        time.sleep(1)
+        status, kind, body = reader.download(b.url(path))
+    assert (status, kind) == (200, "application/pdf") and body.startswith(b"%PDF"), (status, kind)
+    made = PackBuild.objects.get()
+    assert made.status == PackBuild.Status.DONE and bytes(made.pdf) == body
+
+    again = reader.download(b.url(path))
+    assert again == (200, "application/pdf", body)
+    assert list(PackBuild.objects.values_list("pk", "finished_at")) == [(made.pk, made.finished_at)]
