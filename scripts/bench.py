@@ -921,11 +921,12 @@ def run_table(args) -> int:
                 print(f"  measured {target.label}: {result.status}", file=sys.stderr)
             measured = {r.target.view_name for r in results if r.target.view_name}
             extra, skipped = discovered_targets(plan, measured)
-            if not args.only:
-                for target in extra:
-                    result = measure(client, target, args.runs)
-                    results.append(result)
-                    print(f"  measured {target.label}: {result.status}", file=sys.stderr)
+            if args.only:
+                extra = [t for t in extra if any(_matches(o, t.label) for o in args.only)]
+            for target in extra:
+                result = measure(client, target, args.runs)
+                results.append(result)
+                print(f"  measured {target.label}: {result.status}", file=sys.stderr)
             empty = Target("empty view", "/" + bench_urls.EMPTY_PATH)
             floor = measure(client, empty, max(args.runs, 51))
             workbook_line = workbook_baseline(client, results, args.runs)

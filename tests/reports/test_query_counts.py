@@ -1,5 +1,5 @@
-"""Every dashboard page, the meeting page and the open-data API cost the same number of queries for the real
-plan's size and for 100 times it.
+"""Every dashboard page, the meeting page, its pack (made, then served made) and the open-data API cost the
+same number of queries for the real plan's size and for 100 times it.
 
 The 100× plan (4,800 indicators, 14,400 figures) is built once for all pages: building and rendering it
 takes seconds, and the point is the count, which must not depend on the size.
@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.access import Role
+from reports.pack import builds
 from reviews.models import Meeting, Opinion
 from tests.support.factories import build_synthetic_plan, make_user
 
@@ -82,14 +83,31 @@ def _counts(clients: dict, pages: dict, code: str, strategy) -> dict:
     return counts
 
 
-def test_every_dashboard_page_costs_the_same_queries_at_1x_and_100x(settings, django_assert_num_queries):
+def _pack_counts(client: Client, strategy) -> tuple[int, int]:
+    """The queries of making a meeting's A4 pack (its data read; the layout stubbed) and of serving it made."""
+    url = f"/meetings/{_meeting(strategy).pk}/pack.pdf"
+    assert client.get(url + "?paper=a3").status_code == 200  # caches filled once per process
+    counts = []
+    for _made_then_served in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and response.content == b"%PDF-stub", url
+        counts.append(len(queries))
+    return counts[0], counts[1]
+
+
+def test_every_dashboard_page_costs_the_same_queries_at_1x_and_100x(
+    settings, django_assert_num_queries, monkeypatch
+):
     settings.PUBLIC_DASHBOARDS = True
+    monkeypatch.setattr(builds, "pack_pdf", lambda pack, paper: b"%PDF-stub")
     council = Client()
     council.force_login(make_user("reader", Role.COUNCIL))
     clients = {"council": council, "public": Client()}
     pages = {"council": PAGES, "public": PUBLIC_PAGES}
     small_plan = build_synthetic_plan(1, code="small")
     small = _counts(clients, pages, "small", small_plan)
+    small_pack = _pack_counts(council, small_plan)
 
     large_plan = build_synthetic_plan(100, code="large")
     assert large_plan.indicators.count() == 4800
@@ -99,3 +117,4 @@ def test_every_dashboard_page_costs_the_same_queries_at_1x_and_100x(settings, dj
             response = clients[name].get(url)
             _read(response)
         assert response.status_code == 200, url
+    assert _pack_counts(council, large_plan) == small_pack
