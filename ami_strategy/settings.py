@@ -50,12 +50,12 @@ PUBLIC_DASHBOARDS = envbool("PUBLIC_DASHBOARDS", "0")
 PAGE_CACHE = envbool("PAGE_CACHE", "1")
 # Meeting packs (会議資料, PDF) are made once in a background thread and kept in the database
 # (reports/pack/builds.py). The request that asks first waits this long for its pack before it answers with
-# a page that refreshes itself until the pack is ready; a build still running after the stale limit belonged
-# to a server that stopped, and is started again by the next request. Keep the wait under the app server's
-# own request timeout (gunicorn: 30 s).
+# a page that refreshes itself until the pack is ready. A build says it is alive every 20 s; one not heard of
+# for the stale limit belonged to a server that stopped, and is started again by the next request. Keep the
+# wait under the app server's own request timeout (gunicorn: 30 s).
 PACK_BUILD_IN_BACKGROUND = envbool("PACK_BUILD_IN_BACKGROUND", "1")
 PACK_BUILD_WAIT_SECONDS = float(os.getenv("PACK_BUILD_WAIT_SECONDS", "10"))
-PACK_BUILD_STALE_MINUTES = float(os.getenv("PACK_BUILD_STALE_MINUTES", "30"))
+PACK_BUILD_STALE_MINUTES = float(os.getenv("PACK_BUILD_STALE_MINUTES", "2"))
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {

@@ -27,6 +27,9 @@ class PackBuild(models.Model):
     day = models.DateField()  # the pack is dated, and a late figure's 公表待ち depends on the day
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
     started_at = models.DateTimeField()
+    # Set while it is made, every HEARTBEAT_SECONDS (reports.pack.builds): a build not heard of for
+    # PACK_BUILD_STALE_MINUTES belonged to a server that stopped.
+    alive_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     pdf = models.BinaryField(null=True, editable=False)
     error = models.CharField(max_length=200, blank=True)

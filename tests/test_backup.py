@@ -123,6 +123,7 @@ def test_a_restore_gives_back_a_meetings_record_and_its_attached_file_byte_for_b
         data_version="kept.1",
         day=datetime.date(2026, 7, 1),
         started_at=timezone.now(),
+        alive_at=timezone.now(),
         status=PackBuild.Status.DONE,
         pdf=b"%PDF-kept",
     )

@@ -9,8 +9,10 @@ stored in the database: every app server serves it from there until something ch
   moment finds the row (the unique constraint decides) and starts nothing.
 - The request that started a build waits up to PACK_BUILD_WAIT_SECONDS for it, so a small plan's pack still
   opens at once; a longer one answers with a page that refreshes itself until the pack is ready.
-- A build still marked 作成中 after PACK_BUILD_STALE_MINUTES belonged to a server that stopped: the next
-  request takes it over (one request only: the row's start time is compared and set in one UPDATE).
+- While a pack is made, a second thread marks its row alive every HEARTBEAT_SECONDS. A build still marked
+  作成中 but not heard of for PACK_BUILD_STALE_MINUTES belonged to a server that stopped (a restart during a
+  deployment): the next request takes it over (one request only: the row's last sign of life is compared
+  and set in one UPDATE). A long build that is alive is never started twice, however long it takes.
 - A build that fails is recorded as failed, with its error logged; it is tried again only when someone asks
   (`retry`), never in a loop.
 
@@ -19,6 +21,7 @@ Nothing is kept in one process: a server that stops mid-build leaves a row that 
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,7 +37,19 @@ from reviews.models import Meeting
 logger = logging.getLogger("ami_strategy.pack")
 
 # The row without its PDF: what the status checks read.
-STATUS_FIELDS = ("meeting_id", "paper", "language", "data_version", "day", "status", "started_at", "error")
+STATUS_FIELDS = (
+    "meeting_id",
+    "paper",
+    "language",
+    "data_version",
+    "day",
+    "status",
+    "started_at",
+    "alive_at",
+    "error",
+)
+# How often a build being made says it is alive.
+HEARTBEAT_SECONDS = 20
 
 
 def _key(meeting: Meeting, paper: str) -> dict:
@@ -48,12 +63,12 @@ def _key(meeting: Meeting, paper: str) -> dict:
 
 
 def _stale_before():
-    """Builds started before this and still 作成中 belonged to a server that stopped."""
+    """Builds still 作成中 whose last sign of life is older than this belonged to a server that stopped."""
     return timezone.now() - timedelta(minutes=settings.PACK_BUILD_STALE_MINUTES)
 
 
 def _stale(build: PackBuild) -> bool:
-    return build.status == PackBuild.Status.BUILDING and build.started_at < _stale_before()
+    return build.status == PackBuild.Status.BUILDING and build.alive_at < _stale_before()
 
 
 def _found(key: dict) -> PackBuild | None:
@@ -69,7 +84,8 @@ def pack_for(meeting: Meeting, paper: str, wait: float | None = None) -> PackBui
     if build is None:
         try:
             with transaction.atomic():
-                build = PackBuild.objects.create(**key, started_at=timezone.now())
+                now = timezone.now()
+                build = PackBuild.objects.create(**key, started_at=now, alive_at=now)
         except IntegrityError:  # another request created it a moment ago: that one builds it
             return _found(key) or pack_for(meeting, paper, wait)
     elif not (_stale(build) and _take_over(build)):
@@ -81,10 +97,10 @@ def pack_for(meeting: Meeting, paper: str, wait: float | None = None) -> PackBui
 
 
 def _take_over(build: PackBuild) -> bool:
-    """Claim a stale build: true for the one request whose UPDATE found the start time it read."""
+    """Claim a stale build: true for the one request whose UPDATE found the last sign of life it read."""
     now = timezone.now()
-    claimed = PackBuild.objects.filter(pk=build.pk, status=build.status, started_at=build.started_at).update(
-        started_at=now
+    claimed = PackBuild.objects.filter(pk=build.pk, status=build.status, alive_at=build.alive_at).update(
+        started_at=now, alive_at=now
     )
     if claimed:
         logger.warning(
@@ -96,7 +112,7 @@ def _take_over(build: PackBuild) -> bool:
 def retry(build: PackBuild) -> PackBuild:
     """Start a failed build again (only a failed one, once however many ask at the same moment)."""
     restarted = PackBuild.objects.filter(pk=build.pk, status=PackBuild.Status.FAILED).update(
-        status=PackBuild.Status.BUILDING, started_at=timezone.now(), error=""
+        status=PackBuild.Status.BUILDING, started_at=timezone.now(), alive_at=timezone.now(), error=""
     )
     if restarted:
         worker = start(build.pk)
@@ -133,7 +149,36 @@ def _printable(error: Exception) -> str:
 
 
 def build(pk: int) -> None:
-    """Lay out build `pk`'s pack and store it, or record that it failed."""
+    """Lay out build `pk`'s pack and store it, or record that it failed; alive all the while."""
+    with _alive(pk):
+        _make(pk)
+
+
+@contextmanager
+def _alive(pk: int):
+    """Mark build `pk` alive every HEARTBEAT_SECONDS (from a thread of its own, with its own connection)
+    until the block ends."""
+    done = threading.Event()
+
+    def beat():
+        try:
+            while not done.wait(HEARTBEAT_SECONDS):
+                PackBuild.objects.filter(pk=pk, status=PackBuild.Status.BUILDING).update(
+                    alive_at=timezone.now()
+                )
+        finally:
+            connections.close_all()
+
+    beater = threading.Thread(target=beat, name=f"meeting-pack-{pk}-alive", daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
+
+
+def _make(pk: int) -> None:
     row = PackBuild.objects.defer("pdf").select_related("meeting__strategy").get(pk=pk)
     try:
         with translation.override(row.language):
@@ -152,4 +197,4 @@ def build(pk: int) -> None:
         # to finish, unless its server stopped); a newer one is left alone.
         PackBuild.objects.filter(
             meeting_id=row.meeting_id, paper=row.paper, language=row.language, pk__lt=pk
-        ).exclude(status=PackBuild.Status.BUILDING, started_at__gte=_stale_before()).delete()
+        ).exclude(status=PackBuild.Status.BUILDING, alive_at__gte=_stale_before()).delete()

@@ -7,6 +7,7 @@ is made, kept, served, made again, taken over or retried — not its layout (tes
 import datetime
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -110,14 +111,23 @@ def test_a_failed_pack_says_so_is_logged_and_is_made_again_only_when_asked(
     assert len(renderer.calls) == 2
 
 
-def _build_started(meeting, minutes_ago: float, language: str = "ja") -> PackBuild:
+def _build_started(
+    meeting, minutes_ago: float, language: str = "ja", alive_ago: float | None = None
+) -> PackBuild:
+    """A build of the A4 pack for the data now, started `minutes_ago` and last alive `alive_ago` (as started)."""
     with translation.override(language):
         key = builds._key(meeting, "a4")
-    return PackBuild.objects.create(**key, started_at=timezone.now() - timedelta(minutes=minutes_ago))
+    now = timezone.now()
+    return PackBuild.objects.create(
+        **key,
+        started_at=now - timedelta(minutes=minutes_ago),
+        alive_at=now - timedelta(minutes=minutes_ago if alive_ago is None else alive_ago),
+    )
 
 
 def test_a_pack_being_made_answers_202_with_a_page_that_asks_again(client_as, meeting, renderer, settings):
-    _build_started(meeting, minutes_ago=settings.PACK_BUILD_STALE_MINUTES - 1)
+    # Started an hour ago but alive a moment ago: a long build, still being made, is not started twice.
+    _build_started(meeting, minutes_ago=60, alive_ago=settings.PACK_BUILD_STALE_MINUTES - 0.5)
     response = client_as("council").get(url(meeting))
     assert response.status_code == 202
     assert response["Cache-Control"] == "private, no-store"
@@ -128,14 +138,14 @@ def test_a_pack_being_made_answers_202_with_a_page_that_asks_again(client_as, me
     assert renderer.calls == []
 
 
-def test_a_build_left_running_past_its_limit_is_taken_over_once(
+def test_a_build_not_heard_of_past_its_limit_is_taken_over_once(
     client_as, meeting, renderer, settings, caplog
 ):
-    stale = _build_started(meeting, minutes_ago=settings.PACK_BUILD_STALE_MINUTES + 1)
+    stale = _build_started(meeting, minutes_ago=settings.PACK_BUILD_STALE_MINUTES + 0.5)
     seen_by_both = PackBuild.objects.get(pk=stale.pk)
     assert builds._take_over(seen_by_both) is True
     assert builds._take_over(seen_by_both) is False  # the second reader of the same row starts nothing
-    PackBuild.objects.filter(pk=stale.pk).update(started_at=seen_by_both.started_at)
+    PackBuild.objects.filter(pk=stale.pk).update(alive_at=seen_by_both.alive_at)
     with caplog.at_level(logging.WARNING, logger="ami_strategy.pack"):
         response = client_as("council").get(url(meeting))
     assert response.content == b"%PDF-1"
@@ -170,9 +180,13 @@ def test_only_a_role_that_reads_the_meeting_gets_its_pack_or_starts_one(client, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_long_pack_is_made_in_the_background_and_served_when_ready(plan, users, renderer, settings):
+def test_a_long_pack_is_made_in_the_background_and_served_when_ready(
+    plan, users, renderer, settings, monkeypatch
+):
     """Committed rows, a real thread: the first request answers 202 after its wait, a second reader finds the
-    same build, and once the thread has stored the pack every request gets it from the database."""
+    same build, which says it is alive while it is made, and once the thread has stored the pack every request
+    gets it from the database."""
+    monkeypatch.setattr(builds, "HEARTBEAT_SECONDS", 0.05)
     settings.PACK_BUILD_IN_BACKGROUND = True
     settings.PACK_BUILD_WAIT_SECONDS = 0.2
     meeting = Meeting.objects.create(
@@ -186,6 +200,10 @@ def test_a_long_pack_is_made_in_the_background_and_served_when_ready(plan, users
     assert planning.get(url(meeting)).status_code == 202
     build = PackBuild.objects.get()
     assert build.status == PackBuild.Status.BUILDING and len(renderer.calls) == 1
+    deadline = time.monotonic() + 10
+    while PackBuild.objects.get().alive_at == build.alive_at and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert PackBuild.objects.get().alive_at > build.alive_at  # a sign of life while the layout runs
     renderer.release.set()
     worker = next(t for t in threading.enumerate() if t.name == f"meeting-pack-{build.pk}")
     worker.join(10)
