@@ -50,7 +50,7 @@ PUBLIC_DASHBOARDS = envbool("PUBLIC_DASHBOARDS", "0")
 PAGE_CACHE = envbool("PAGE_CACHE", "1")
 # Meeting packs (会議資料, PDF) are made once in a background thread and kept in the database
 # (reports/pack/builds.py). The request that asks first waits this long for its pack before it answers with
-# a page that refreshes itself until the pack is ready. A build says it is alive every 20 s; one not heard of
+# a page that asks again until the pack is ready. A build says it is alive every 20 s; one not heard of
 # for the stale limit belonged to a server that stopped, and is started again by the next request. Keep the
 # wait under the app server's own request timeout (gunicorn: 30 s).
 PACK_BUILD_IN_BACKGROUND = envbool("PACK_BUILD_IN_BACKGROUND", "1")

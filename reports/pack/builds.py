@@ -8,7 +8,7 @@ stored in the database: every app server serves it from there until something ch
 - The request that finds no build creates the row and starts the thread; a second request at the same
   moment finds the row (the unique constraint decides) and starts nothing.
 - The request that started a build waits up to PACK_BUILD_WAIT_SECONDS for it, so a small plan's pack still
-  opens at once; a longer one answers with a page that refreshes itself until the pack is ready.
+  opens at once; a longer one answers with a page that asks again until the pack is ready, then opens it.
 - While a pack is made, a second thread marks its row alive every HEARTBEAT_SECONDS. A build still marked
   作成中 but not heard of for PACK_BUILD_STALE_MINUTES belonged to a server that stopped (a restart during a
   deployment): the next request takes it over (one request only: the row's last sign of life is compared

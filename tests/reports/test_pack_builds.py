@@ -98,7 +98,7 @@ def test_a_failed_pack_says_so_is_logged_and_is_made_again_only_when_asked(
     assert failed.status_code == 503
     page = failed.content.decode()
     assert "会議資料を作成できませんでした" in page
-    assert 'http-equiv="refresh"' not in page  # never retried in a loop
+    assert "pack_status" not in page  # never retried in a loop
     assert url(meeting, "?paper=a3&amp;retry=1") in page
     assert "layout failed" in caplog.text
     assert PackBuild.objects.get().error == "RuntimeError: layout failed  <b>"  # stored without a NUL
@@ -132,7 +132,8 @@ def test_a_pack_being_made_answers_202_with_a_page_that_asks_again(client_as, me
     assert response.status_code == 202
     assert response["Cache-Control"] == "private, no-store"
     page = response.content.decode()
-    assert f'<meta http-equiv="refresh" content="5; url={url(meeting)}">' in page
+    assert f'data-check-url="{url(meeting)}?check=1" data-pack-url="{url(meeting)}"' in page
+    assert "js/pack_status" in page and 'http-equiv="refresh"' not in page  # asks again without a reload
     assert "会議資料を作成しています" in page
     assert "第1回&lt;b&gt;創生&lt;/b&gt;有識者会議" in page
     assert renderer.calls == []
@@ -218,8 +219,31 @@ def test_the_pages_of_a_pack_being_made_or_failed_read_in_english(client_as, mee
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     building = _build_started(meeting, minutes_ago=0, language="en")
     page = client.get(url(meeting)).content.decode()
-    assert "The meeting pack is being made" in page and "every 5 seconds" in page
+    assert "The meeting pack is being made" in page and "checked every 5 seconds" in page
     PackBuild.objects.filter(pk=building.pk).update(status=PackBuild.Status.FAILED)
     page = client.get(url(meeting)).content.decode()
     assert "The meeting pack could not be made." in page and "Try again" in page
     assert "作成" not in page
+
+
+def test_the_page_being_made_asks_whether_the_pack_is_ready_without_waiting(
+    client_as, meeting, renderer, settings
+):
+    settings.PACK_BUILD_WAIT_SECONDS = 60  # ?check=1 never waits, whatever the first request would
+    client = client_as("council")
+    building = _build_started(meeting, minutes_ago=0)
+    check = client.get(url(meeting, "?check=1"))
+    assert check.status_code == 200 and check.json() == {"status": "building"}
+    assert check["Cache-Control"] == "private, no-store"
+    PackBuild.objects.filter(pk=building.pk).update(status=PackBuild.Status.FAILED)
+    assert client.get(url(meeting, "?check=1")).json() == {"status": "failed"}
+    assert client.get(url(meeting, "?check=1&retry=1")).json() == {
+        "status": "failed"
+    }  # asking retries nothing
+    PackBuild.objects.filter(pk=building.pk).update(status=PackBuild.Status.DONE, pdf=b"%PDF-made")
+    assert client.get(url(meeting, "?check=1")).json() == {"status": "done"}
+    assert client.get(url(meeting, "?paper=a3&check=1")).json() == {
+        "status": "done"
+    }  # made in the request here
+    assert renderer.calls == [("a3", "ja")]
+    assert client_as("anonymous").get(url(meeting, "?check=1")).status_code == 302
