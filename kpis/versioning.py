@@ -2,7 +2,8 @@
 
 Every committed write advances one counter (kpis.models.DataVersion): the model signals of every model
 people change schedule it for after the commit, and the bulk writes that send no signals (the import, the
-year's lock) call `changed()` themselves. The dashboards and the open-data API answer with an ETag made of
+year's lock) call `changed()` themselves. Signing in, which stores the user's last_login, is not a change:
+it leaves every kept page, ETag and meeting pack current. The dashboards and the open-data API answer with an ETag made of
 that version and of everything else the page depends on (who reads it, in which language, on which day,
 which URL); a browser that sends the ETag back gets 304 Not Modified, without the page being computed
 again, until something changes.
@@ -18,6 +19,7 @@ import hashlib
 import secrets
 
 from django.apps import apps
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, signals
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +28,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.translation import get_language
 from simple_history.models import HistoricalChanges
 
+from accounts.models import UNRECORDED_USER_FIELDS
 from kpis import page_cache
 
 # The URL namespaces whose GET answers carry an ETag: the dashboards and the open data.
@@ -80,7 +83,9 @@ def changed(using: str = "default") -> None:
     transaction.on_commit(advance, using=using)
 
 
-def _on_change(sender, using="default", **kwargs) -> None:
+def _on_change(sender, using="default", update_fields=None, **kwargs) -> None:
+    if update_fields and sender is User and set(update_fields) <= UNRECORDED_USER_FIELDS:
+        return  # a sign-in (last_login, an upgraded password hash): nothing any page, export or pack shows
     changed(using)
 
 

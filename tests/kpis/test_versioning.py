@@ -19,7 +19,7 @@ from kpis.cycle import services
 from kpis.models import DataVersion, FiscalYear, GradeBand, Indicator, Submission
 from reviews.models import Meeting
 from tests.support.entry import entry_data, entry_url, login, set_year_state
-from tests.support.factories import set_actual
+from tests.support.factories import PASSWORD, set_actual
 
 pytestmark = pytest.mark.django_db
 
@@ -174,6 +174,18 @@ def test_every_kind_of_write_makes_the_old_etag_stale(transactional_db, reader, 
     write(Client(), users, plan, tmp_path)
     assert versioning.current() != before
     assert not still_current(reader, tag)
+
+
+def test_signing_in_does_not_advance_it_and_a_change_to_a_user_does(transactional_db, users, plan):
+    """Signing in stores the user's last_login: kept pages, ETags and meeting packs stay current."""
+    before = versioning.current()
+    Client().force_login(users["council"])
+    page = Client().post(reverse("login"), {"username": users["planning"].username, "password": PASSWORD})
+    assert page.status_code == 302
+    assert versioning.current() == before
+    users["council"].first_name = "改名"
+    users["council"].save()
+    assert versioning.current() != before
 
 
 def test_one_transaction_advances_the_version_once_however_many_rows_it_writes(transactional_db, plan):
