@@ -179,7 +179,9 @@ def _alive(pk: int):
 
 
 def _make(pk: int) -> None:
-    row = PackBuild.objects.defer("pdf").select_related("meeting__strategy").get(pk=pk)
+    row = PackBuild.objects.defer("pdf").select_related("meeting__strategy").filter(pk=pk).first()
+    if row is None:  # its meeting was deleted, and the build with it, before the build began
+        return
     try:
         with translation.override(row.language):
             pdf = pack_pdf(meeting_pack(row.meeting.strategy, row.meeting), row.paper)

@@ -247,3 +247,11 @@ def test_the_page_being_made_asks_whether_the_pack_is_ready_without_waiting(
     }  # made in the request here
     assert renderer.calls == [("a3", "ja")]
     assert client_as("anonymous").get(url(meeting, "?check=1")).status_code == 302
+
+
+def test_a_build_whose_meeting_was_deleted_meanwhile_ends_quietly(meeting, renderer):
+    gone = _build_started(meeting, minutes_ago=0)
+    meeting.delete()
+    assert not PackBuild.objects.exists()
+    builds.build(gone.pk)
+    assert renderer.calls == [] and not PackBuild.objects.exists()
