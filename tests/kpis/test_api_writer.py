@@ -34,7 +34,8 @@ def year_rows(draw) -> list[tuple]:
     first = draw(st.integers(2020, 2030))
     return [
         (
-            year,  # fiscal year, then YEAR_COLUMNS
+            1,  # the indicator's id, its fiscal year, then YEAR_COLUMNS
+            year,
             draw(NUMBER_TEXT),
             draw(NUMBER_TEXT),
             draw(NUMBER_TEXT),
