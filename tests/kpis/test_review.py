@@ -209,7 +209,7 @@ def test_review_pages_cost_the_same_number_of_queries_at_any_size(
         assert client.get(reverse("cycle:review_index")).status_code == 200
     with django_assert_num_queries(8):
         assert client.get(reverse("cycle:review", args=[2025])).status_code == 200
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(reverse("cycle:review_department", args=[2025, department.code]))
         assert response.status_code == 200
     with django_assert_num_queries(8):
