@@ -10,7 +10,7 @@ from goals.models import Department, Strategy
 from kpis.models import CycleSettings, Indicator
 from kpis.rules import plausibility
 from kpis.rules.achievement import YearResult
-from kpis.rules.evaluation import Evaluation, evaluate_all, scale_for
+from kpis.rules.evaluation import Evaluation, scale_for, year_evaluations
 from lib.negatives import triangle_negatives
 from lib.numbers import format_decimal
 
@@ -75,16 +75,14 @@ def warned_indicators(
 ) -> list[tuple[Indicator, list[str], bool]]:
     """(indicator, warnings, explained) of every figure of the year with a warning, in plan order;
     `explained`: its 要因分析 or 備考 says something. One department's, or every department's."""
-    indicators = Indicator.objects.with_figures().of_strategy(strategy)
+    indicators = Indicator.objects.of_strategy(strategy)
     if department is not None:
         indicators = indicators.filter(department=department)
-    indicators = list(indicators)
     scale = scale_for(strategy)
     thresholds = thresholds_of(strategy)
     found = []
-    for indicator, evaluation in zip(
-        indicators, evaluate_all(indicators, strategy, scale=scale), strict=True
-    ):
+    for evaluation in year_evaluations(indicators, strategy, year):
+        indicator = evaluation.indicator
         result = evaluation.year(year)
         value, _is_baseline = previous(indicator, evaluation, year)
         texts = warning_texts(indicator, result, value, scale.name_of(result.grade), thresholds)

@@ -11,13 +11,7 @@ from kpis.cycle import checks, services
 from kpis.cycle.forms import EntryRowForm
 from kpis.models import ActualValue, Indicator, NextStep, ReturnNote, Submission
 from kpis.rules.achievement import YearResult
-from kpis.rules.evaluation import (
-    Evaluation,
-    figures_by_indicator,
-    lean_evaluations,
-    scale_for,
-    stored_results,
-)
+from kpis.rules.evaluation import scale_for, year_evaluations
 from kpis.rules.publication import MissingFigure, figure_state
 from lib.fiscal import fiscal_year_label
 from lib.negatives import triangle_negatives
@@ -102,10 +96,10 @@ def figure_rows(
     shown = department_indicators(strategy, department)
     if only is not None:
         shown = shown.filter(pk__in=list(only))
-    indicators = list(shown.select_related("strategy", "goal", "measure", "department"))
+    evaluations = year_evaluations(shown, strategy, year)
+    indicators = [e.indicator for e in evaluations]
     scale = scale_for(strategy)
     thresholds = checks.thresholds_of(strategy)
-    evaluations = _year_evaluations(indicators, shown, strategy, year)
     records = [e.record(year) for e in evaluations]
     names = _entered_by_names(records)
     conflict_of = {c.typed.indicator.pk: c for c in conflicts}
@@ -132,15 +126,6 @@ def figure_rows(
             )
         rows.append(row)
     return rows
-
-
-def _year_evaluations(indicators: list[Indicator], shown, strategy, year: int) -> list[Evaluation]:
-    """Each indicator's stored result of `year` and its figures of `year` and the year before (all a row
-    shows), read as the lean readers read them: plain values for the results, no prefetch of every year."""
-    results = stored_results(strategy, [year], internal=True, indicators=shown)
-    figures = ActualValue.objects.filter(indicator__in=shown.values("pk"), fiscal_year__in=(year - 1, year))
-    records = figures_by_indicator(figures, {i.pk: i for i in indicators}, approved_only=False)
-    return lean_evaluations(indicators, results, [year], internal=True, records=records)
 
 
 def department_indicators(strategy, department):

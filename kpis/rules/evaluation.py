@@ -197,6 +197,20 @@ def lean_evaluations(
     ]
 
 
+def year_evaluations(indicators, strategy: Strategy, year: int) -> list[Evaluation]:
+    """The internal evaluations of `indicators` (a queryset, in its order) as one year's rows read them (the
+    entry and review screens, the checks before a submission): the stored result of `year`, and the figures
+    of `year` and of the year before, as ActualValues. Plain values for the results and no prefetch of
+    every year of every relation (a department's 400 rows at 100x had 12,000 model objects)."""
+    shown = list(indicators.select_related("strategy", "goal", "measure", "department"))
+    results = stored_results(strategy, [year], internal=True, indicators=indicators)
+    figures = ActualValue.objects.filter(
+        indicator__in=indicators.values("pk"), fiscal_year__in=(year - 1, year)
+    )
+    records = figures_by_indicator(figures, {i.pk: i for i in shown}, approved_only=False)
+    return lean_evaluations(shown, results, [year], internal=True, records=records)
+
+
 def unstored(indicators, fiscal_year: int, internal: bool) -> list[int]:
     """The ids of those `indicators` (a queryset) whose result in `fiscal_year` is missing from the store
     (a bug, or a database not yet brought up to date): one query, empty in a healthy database."""
