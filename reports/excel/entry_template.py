@@ -15,7 +15,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from goals.models import Department, Strategy
 from kpis.models import ActualValue, Indicator, NextStep
-from kpis.rules.evaluation import evaluate_all, scale_for
+from kpis.rules.evaluation import year_evaluations
 from lib.cells import (
     BOLD,
     BORDER,
@@ -75,10 +75,11 @@ def build_entry_template(strategy: Strategy, fiscal_year: int, department: Depar
             _("%(year)s は計画期間（%(first)s〜%(last)s年度）の外です。")
             % {"year": fiscal_year, "first": strategy.first_year, "last": strategy.last_year}
         )
-    indicators = Indicator.objects.of_strategy(strategy).with_figures()
+    indicators = Indicator.objects.of_strategy(strategy)
     if department is not None:
         indicators = indicators.filter(department=department)
-    evaluations = evaluate_all(indicators, strategy, scale=scale_for(strategy))
+    # The year's stored result and the figures of the year and the year before: all the sheet shows.
+    evaluations = year_evaluations(indicators, strategy, fiscal_year)
 
     workbook = Workbook()
     ws = workbook.active

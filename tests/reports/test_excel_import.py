@@ -151,6 +151,34 @@ def test_the_template_protects_reference_cells_and_validates_inputs(client, user
     assert "改善して継続" in kinds["list"].formula1
 
 
+def test_the_template_shows_the_years_expected_value_and_the_figure_of_the_year_before(client, users):
+    """The reference columns are the entry screen's: the year's expected value and last year's figure, as the
+    rules compute them (evaluate_all, every year read, is the reference)."""
+    from kpis.rules.evaluation import evaluate_all
+
+    set_actual("G3-M1-K1", 2025, "120.5")
+    set_actual("G3-M1-K1", 2026, 130, status=ActualValue.Status.DRAFT, note="入力中")
+    set_actual("G3-M1-K2", 2024, 55)  # the baseline year's figure is the first plan year's 前年度実績
+    client.force_login(users["planning"])
+    for year in (2025, 2026, 2027):
+        ws = download_template(client, department="kodomo", year=year).active
+        columns = header_index(ws)
+        indicators = Indicator.objects.filter(department__code="kodomo").with_figures()
+        for evaluation in evaluate_all(indicators, indicators[0].strategy):
+            row, before = row_of(ws, evaluation.indicator.code), evaluation.record(year - 1)
+            expected = evaluation.year(year).expected
+            assert _number(ws.cell(row, columns["期待値"])) == expected
+            assert _number(ws.cell(row, columns["前年度実績"])) == (before.value if before else None)
+    assert ws.cell(row_of(ws, "G3-M1-K1"), columns["前年度実績"]).value == 130
+    ws = download_template(client, department="kodomo", year=2025).active
+    assert ws.cell(row_of(ws, "G3-M1-K2"), header_index(ws)["前年度実績"]).value == 55
+
+
+def _number(cell) -> Decimal | None:
+    """A number cell's value as written (「−」: none)."""
+    return None if cell.value == "−" else Decimal(str(cell.value))
+
+
 def test_the_planning_office_downloads_a_template_of_every_indicator(client, users, plan):
     client.force_login(users["planning"])
     ws = download_template(client, department="").active
