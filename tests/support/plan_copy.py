@@ -3,9 +3,11 @@
 Two thirds of the suite start from the real 第３期 plan, and load_plan takes about half a second (700 queries:
 each object validated, saved and given its history row). The first test of a process that asks for the plan
 runs load_plan and keeps what it wrote: every row it added and every row it changed, in every table. Later
-tests get those rows written back in a few bulk inserts, with the same keys, when their database starts from
-the same place as the first one did; otherwise (a test made or removed rows before asking for the plan)
-they run load_plan. tests/test_plan_copy.py proves a copy equals a fresh load, table by table.
+tests get those rows written back in a few bulk inserts, with the same keys, when their database is in the
+same state as the first one's was (the rows and key range of every table); a test whose database is in
+another state (it made rows before asking for the plan, or followed a transactional test) runs load_plan,
+and the copy is kept for that state too. tests/test_plan_copy.py proves a copy equals a fresh load, table
+by table.
 """
 
 from django.apps import apps
@@ -44,42 +46,42 @@ def _shape() -> tuple:
 
 
 class PlanCopy:
-    """What load_plan wrote into a database of a given shape: rows added, and rows changed."""
+    """What load_plan wrote into a database, for each state (`_shape`) it was run in: rows added and rows
+    changed. A transactional test empties the tables and makes the content types again, under new keys: the
+    tests after it find a second state, which gets its own copy."""
 
     def __init__(self):
-        self.shape = None
-        self.added = []  # (model, [row, …]) in the order of _tables()
-        self.changed = []  # (model, [row, …]): rows that were there before and that load_plan changed
+        self.copies: dict[tuple, tuple[list, list]] = {}
 
     def load(self) -> None:
         shape = _shape()
-        if self.shape is None:
-            self._record(shape)
-        elif shape == self.shape:
-            self._write()
+        if shape in self.copies:
+            self._write(*self.copies[shape])
         else:
-            call_command("load_plan", verbosity=0)
+            self.copies[shape] = self._record()
 
-    def _record(self, shape) -> None:
+    @staticmethod
+    def _record() -> tuple[list, list]:
+        """Run load_plan; return (model, rows) of the rows it added and of those it changed."""
         before = {model: _rows(model) for model in _tables()}
         call_command("load_plan", verbosity=0)
+        added, changed = [], []
         for model, old in before.items():
             now = _rows(model)
-            added = [row for pk, row in now.items() if pk not in old]
-            changed = [row for pk, row in now.items() if pk in old and row != old[pk]]
-            if added:
-                self.added.append((model, added))
-            if changed:
-                self.changed.append((model, changed))
-        self.shape = shape
+            if new := [row for pk, row in now.items() if pk not in old]:
+                added.append((model, new))
+            if different := [row for pk, row in now.items() if pk in old and row != old[pk]]:
+                changed.append((model, different))
+        return added, changed
 
-    def _write(self) -> None:
+    @staticmethod
+    def _write(added: list, changed: list) -> None:
         # Foreign keys are checked when the transaction ends (Django declares them deferrable), so the
         # tables can be filled in any order.
         with transaction.atomic():
-            for model, rows in self.added:
+            for model, rows in added:
                 model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
-            for model, rows in self.changed:
+            for model, rows in changed:
                 key = model._meta.pk.attname
                 for row in rows:
                     values = {column: value for column, value in row.items() if column != key}
