@@ -21,6 +21,12 @@ def _login_throttle_off(settings):
 
 
 @pytest.fixture(autouse=True)
+def _quick_password_hashes(settings):
+    """Passwords hashed with few iterations (tests/support/hashers.py): the same algorithm, in a millisecond."""
+    settings.PASSWORD_HASHERS = ["tests.support.hashers.QuickPBKDF2PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _pages_not_kept(settings):
     """A test's writes are rolled back, never committed, so the data version they would advance stays put:
     kept public pages (kpis.page_cache) are switched on by the tests that prove them, with committed writes."""
