@@ -81,3 +81,32 @@ def test_the_copy_advances_the_data_version_when_it_commits(transactional_db):
     before = versioning.current()
     copy.load()  # outside a transaction, as a transactional test's plan is: committed, and counted
     assert versioning.current() != before
+
+
+def test_rows_added_after_a_copy_take_new_keys_even_after_a_restore_lowered_the_sequences(db):
+    """loaddata (the restore's tests) sets each key sequence to its table's largest key, and PostgreSQL keeps
+    that when the test's transaction is rolled back: the copy moves them past the keys it writes."""
+    from django.core.management.color import no_style
+    from django.db import connection
+    from simple_history.models import HistoricalChanges
+
+    copy = PlanCopy()
+    start = transaction.savepoint()
+    copy.load()
+    transaction.savepoint_rollback(start)
+    ((added, _changed),) = copy.copies.values()
+    histories = [(model, rows) for model, rows in added if issubclass(model, HistoricalChanges)]
+    assert len(histories) > 5
+    restored = transaction.savepoint()  # a restore that loaded rows up to the copy's first key, rolled back
+    for model, rows in histories:
+        model._base_manager.bulk_create([model(**rows[0])])
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [model for model, _ in histories]):
+            cursor.execute(statement)
+    transaction.savepoint_rollback(restored)
+
+    copy.load()
+    for model, rows in histories:  # a history table has no other unique key: a second row of the first
+        again = model(**{**rows[0], model._meta.pk.attname: None})
+        model._base_manager.bulk_create([again])
+        assert model._base_manager.count() == len(rows) + 1

@@ -12,6 +12,7 @@ by table.
 
 from django.apps import apps
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from kpis import versioning
@@ -81,12 +82,25 @@ class PlanCopy:
         with transaction.atomic():
             for model, rows in added:
                 model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+            _keys_after_the_copy([model for model, _rows in added])
             for model, rows in changed:
                 key = model._meta.pk.attname
                 for row in rows:
                     values = {column: value for column, value in row.items() if column != key}
                     model._base_manager.filter(pk=row[key]).update(**values)
             versioning.changed()  # as load_plan's saves do, through the model signals bulk writes skip
+
+
+def _keys_after_the_copy(models: list) -> None:
+    """PostgreSQL's key sequences moved past the keys copied (SQLite's follow the rows by themselves).
+
+    A sequence is not rolled back with a test's transaction, and loaddata (a test of the restore) sets it
+    to the largest key its table held then: a copy's rows could otherwise sit on keys the next insert takes.
+    """
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    if statements:
+        with connection.cursor() as cursor:
+            cursor.execute("\n".join(statements))
 
 
 COPY = PlanCopy()
