@@ -40,7 +40,7 @@ def _shape() -> tuple:
     for model in _tables():
         table = connection.ops.quote_name(model._meta.db_table)
         pk = connection.ops.quote_name(model._meta.pk.column)
-        parts.append(f"SELECT COUNT(*), CAST(MIN({pk}) AS TEXT), CAST(MAX({pk}) AS TEXT) FROM {table}")  # noqa: S608 (names from Django)
+        parts.append(f"SELECT COUNT(*), CAST(MIN({pk}) AS TEXT), CAST(MAX({pk}) AS TEXT) FROM {table}")
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(f"SELECT * FROM ({part}) AS t{i}" for i, part in enumerate(parts)))
         return tuple(tuple(str(value) for value in row) for row in cursor.fetchall())
@@ -82,7 +82,7 @@ class PlanCopy:
         with transaction.atomic():
             for model, rows in added:
                 model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
-            _keys_after_the_copy([model for model, _rows in added])
+            _keys_after_the_copy([model for model, _ in added])
             for model, rows in changed:
                 key = model._meta.pk.attname
                 for row in rows:
