@@ -479,10 +479,14 @@ def opinion_respond(request: HttpRequest, pk: int) -> HttpResponse:
 def proposed_directions(strategy: Strategy, fiscal_year: int) -> dict[int, str]:
     """Per policy, the 今後の方向性 most of its KPIs' departments gave this year (ties: the order of NextStep)."""
     steps: dict[int, Counter] = {}
-    actuals = ActualValue.objects.filter(
-        indicator__strategy=strategy, fiscal_year=fiscal_year, indicator__kind=Kind.KPI
-    ).exclude(next_step="")
-    by_indicator = {a.indicator_id: a.next_step for a in actuals}
+    # Plain pairs, not a model object per figure: a year of a large plan has thousands.
+    by_indicator = dict(
+        ActualValue.objects.filter(
+            indicator__strategy=strategy, fiscal_year=fiscal_year, indicator__kind=Kind.KPI
+        )
+        .exclude(next_step="")
+        .values_list("indicator_id", "next_step")
+    )
     for policy_id, indicator_id in Policy.objects.filter(measure__goal__strategy=strategy).values_list(
         "pk", "placements__indicator"
     ):
