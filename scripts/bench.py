@@ -729,6 +729,11 @@ def raw_read(plan: Plan, scope: Scope, runs: int) -> tuple[float, int]:
     return median_of(read, runs), len(rows)
 
 
+def raw_reads(plan: Plan, runs: int) -> dict[str, tuple[float, int]]:
+    """Every scope's raw read: median seconds, rows (at least 21 runs: the small ones take microseconds)."""
+    return {name: raw_read(plan, scope, max(runs, 21)) for name, scope in scopes(plan).items()}
+
+
 def workbook_cells(body: bytes) -> list[tuple[str, list[list[tuple[object, str]]]]]:
     """Every sheet of a built workbook as rows of (value, number format): what the raw baseline writes."""
     from io import BytesIO
@@ -914,9 +919,7 @@ def run_table(args) -> int:
             # The raw reads are timed before the pages and again after them, and the faster of the two
             # counts: in a whole run the same read took up to a quarter longer after the pages (the meeting
             # pack among them) than before, which would flatter every ratio.
-            raw_before = {
-                name: raw_read(plan, scope, max(args.runs, 21)) for name, scope in scopes(plan).items()
-            }
+            raw_before = raw_reads(plan, args.runs)
             client = Client(raise_request_exception=True)
             client.force_login(plan.planning)
             targets = required_targets(plan)
@@ -938,7 +941,7 @@ def run_table(args) -> int:
             empty = Target("empty view", "/" + bench_urls.EMPTY_PATH)
             floor = measure(client, empty, max(args.runs, 51))
             workbook_line = workbook_baseline(client, results, args.runs)
-        raw_after = {name: raw_read(plan, scope, max(args.runs, 21)) for name, scope in scopes(plan).items()}
+        raw_after = raw_reads(plan, args.runs)
         raw = {name: min(raw_before[name], raw_after[name]) for name in raw_after}
 
         print()

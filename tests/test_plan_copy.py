@@ -11,20 +11,24 @@ from tests.support.plan_copy import PlanCopy, _rows, _tables
 
 def _moments(model) -> set[str]:
     """The columns written with the moment a row is saved: a copy's differ from a fresh load's there."""
-    stamped = {f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)}
-    stamped |= {f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now_add", False)}
+    stamped = {
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    }
     return stamped | ({"history_date"} if issubclass(model, HistoricalChanges) else set())
 
 
 def _database():
     """Every row of every table, keys included, without the moments they were written."""
-    return {
-        model._meta.db_table: {
-            key: {column: value for column, value in row.items() if column not in _moments(model)}
+    database = {}
+    for model in _tables():
+        moments = _moments(model)
+        database[model._meta.db_table] = {
+            key: {column: value for column, value in row.items() if column not in moments}
             for key, row in _rows(model).items()
         }
-        for model in _tables()
-    }
+    return database
 
 
 def _recorded() -> PlanCopy:
