@@ -170,6 +170,13 @@ def test_the_template_shows_the_years_expected_value_and_the_figure_of_the_year_
             assert _number(ws.cell(row, columns["期待値"])) == expected
             assert _number(ws.cell(row, columns["前年度実績"])) == (before.value if before else None)
     assert ws.cell(row_of(ws, "G3-M1-K1"), columns["前年度実績"]).value == 130
+    ws = download_template(client, department="kodomo", year=2026).active
+    columns = header_index(ws)
+    # Each figure's status as the entry screen names it; a year without a figure, none.
+    assert ws.cell(row_of(ws, "G3-M1-K1"), columns["状態"]).value == "入力中"
+    assert ws.cell(row_of(ws, "G3-M1-K2"), columns["状態"]).value is None
+    ws = download_template(client, department="kodomo", year=2025).active
+    assert ws.cell(row_of(ws, "G3-M1-K1"), header_index(ws)["状態"]).value == "承認済"
     ws = download_template(client, department="kodomo", year=2025).active
     assert ws.cell(row_of(ws, "G3-M1-K2"), header_index(ws)["前年度実績"]).value == 55
 
