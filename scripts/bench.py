@@ -777,19 +777,29 @@ def raw_openpyxl(sheets: list[tuple[str, list[list[tuple[object, str]]]]], runs:
     return median_of(write, runs), sum(len(row) for _, rows in sheets for row in rows)
 
 
-def workbook_baseline(client, results: list[Result], runs: int) -> str | None:
-    """The review workbook's time against raw openpyxl writing its cells, as one line; None: not measured."""
-    result = next((r for r in results if "review.xlsx" in r.target.label and r.median), None)
-    if result is None or result.target.path is None:
-        return None
-    response = client.get(result.target.path, result.target.query)
-    body = b"".join(response.streaming_content) if response.streaming else response.content
-    seconds, cells = raw_openpyxl(workbook_cells(body), max(runs, 3))
-    return (
-        f"Workbook baseline: raw openpyxl (write-only) writing the same {cells:,} cells with their number"
-        f" formats {ms(seconds)} ms; {result.target.label} {ms(result.median)} ms ="
-        f" {result.median / seconds:.1f}× raw openpyxl (issue 15's target: ≤ 2×)"
-    )
+def workbook_baselines(client, results: list[Result], runs: int) -> list[str]:
+    """Each workbook's time against raw openpyxl writing its cells, a line each (the review workbook first).
+
+    Issue 15 holds the review workbook to 2× of it. A workbook's floor is writing its cells, not reading its
+    rows, so the entry template is set against the same measure, and its raw SQL ratio is in the table."""
+    lines = []
+    workbooks = [r for r in results if ".xlsx" in r.target.label and r.median and r.target.path is not None]
+    workbooks.sort(key=lambda r: "review.xlsx" not in r.target.label)
+    for result in workbooks:
+        response = client.get(result.target.path, result.target.query)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        seconds, cells = raw_openpyxl(workbook_cells(body), max(runs, 3))
+        target = (
+            "issue 15's target: ≤ 2×"
+            if "review.xlsx" in result.target.label
+            else "the review workbook's target: ≤ 2×"
+        )
+        lines.append(
+            f"Workbook baseline: raw openpyxl (write-only) writing the same {cells:,} cells with their number"
+            f" formats {ms(seconds)} ms; {result.target.label} {ms(result.median)} ms ="
+            f" {result.median / seconds:.1f}× raw openpyxl ({target})"
+        )
+    return lines
 
 
 # --- reporting ---------------------------------------------------------------------------------------
@@ -940,7 +950,7 @@ def run_table(args) -> int:
                 print(f"  measured {target.label}: {result.status}", file=sys.stderr)
             empty = Target("empty view", "/" + bench_urls.EMPTY_PATH)
             floor = measure(client, empty, max(args.runs, 51))
-            workbook_line = workbook_baseline(client, results, args.runs)
+            workbook_lines = workbook_baselines(client, results, args.runs)
         raw_after = raw_reads(plan, args.runs)
         raw = {name: min(raw_before[name], raw_after[name]) for name in raw_after}
 
@@ -958,8 +968,8 @@ def run_table(args) -> int:
             " raw SQL reads (the faster of before and after the pages): "
             + ", ".join(f"{name} {rows:,} rows {ms(t)} ms" for name, (t, rows) in raw.items())
         )
-        if workbook_line:
-            print(workbook_line)
+        for line in workbook_lines:
+            print(line)
         print()
         header = [
             "page",

@@ -82,21 +82,39 @@ def test_bench_finds_the_other_pages_in_the_urlconf(bench, small_plan, settings)
     assert ("/admin/", bench.SKIPPED_NAMESPACES["admin"]) in skipped
 
 
-def test_bench_compares_the_review_workbook_with_raw_openpyxl_writing_its_cells(
-    bench, small_plan, bench_client
-):
+def test_bench_compares_each_workbook_with_raw_openpyxl_writing_its_cells(bench, small_plan, bench_client):
     from openpyxl import load_workbook
 
-    target = bench.workbook_target(small_plan)
-    result = bench.measure(bench_client, target, runs=1)
-    assert result.status == "200"
-    response = bench_client.get(target.path, target.query)
-    body = b"".join(response.streaming_content)
-    sheets = bench.workbook_cells(body)
-    # Every sheet of the workbook, with its cells: the G1 sheet's code cells among them.
-    assert [title for title, _ in sheets] == load_workbook(BytesIO(body)).sheetnames
-    assert any(value == "G1-KGI1" for _, rows in sheets for row in rows for value, _ in row)
-    line = bench.workbook_baseline(bench_client, [result], runs=1)
-    cells = sum(len(row) for _, rows in sheets for row in rows)
-    assert line.startswith(f"Workbook baseline: raw openpyxl (write-only) writing the same {cells:,} cells")
-    assert "× raw openpyxl (issue 15's target: ≤ 2×)" in line
+    from kpis.models import Indicator
+
+    owned = Indicator.objects.filter(department=small_plan.department).values_list("code", flat=True)[0]
+    review = bench.workbook_target(small_plan)
+    template = bench.Target(
+        "/reports/entry-template.xlsx?fiscal_year=<fy>&department=<code>",
+        "/reports/entry-template.xlsx",
+        {"fiscal_year": small_plan.fiscal_year, "department": small_plan.department.code},
+    )
+    page = bench.Target("/review/<fy>/", f"/review/{small_plan.fiscal_year}/")
+    results = [bench.measure(bench_client, target, runs=1) for target in (template, page, review)]
+    assert [r.status for r in results] == ["200", "200", "200"]
+    cells = []
+    for target in (review, template):
+        response = bench_client.get(target.path, target.query)
+        body = b"".join(response.streaming_content)
+        sheets = bench.workbook_cells(body)
+        # Every sheet of the workbook, with its cells: the code of one of the department's indicators.
+        assert [title for title, _ in sheets] == load_workbook(BytesIO(body)).sheetnames
+        assert any(value == owned for _, rows in sheets for row in rows for value, _ in row)
+        cells.append(sum(len(row) for _, rows in sheets for row in rows))
+
+    lines = bench.workbook_baselines(bench_client, results, runs=1)
+
+    # One line a workbook, the review workbook first; the HTML page has none.
+    assert len(lines) == 2
+    for line, label, count in zip(lines, (review.label, template.label), cells, strict=True):
+        assert line.startswith(
+            f"Workbook baseline: raw openpyxl (write-only) writing the same {count:,} cells"
+        )
+        assert f"; {label} " in line
+    assert lines[0].endswith("× raw openpyxl (issue 15's target: ≤ 2×)")
+    assert lines[1].endswith("× raw openpyxl (the review workbook's target: ≤ 2×)")
