@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 from goals.models import TEXT, Department, Goal, Measure, Policy, Strategy
 from kpis.rules.achievement import Aggregation, Direction
 from kpis.rules.scale import in_page_language
+from lib.choices import ChoiceLabels
 from lib.fields import ExactDecimalField, fiscal_year_field
 from lib.numbers import validate_storable
 
@@ -63,7 +64,7 @@ class IndicatorQuerySet(models.QuerySet):
         )
 
 
-class Indicator(models.Model):
+class Indicator(ChoiceLabels, models.Model):
     strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="indicators")
     code = models.CharField(_("コード"), max_length=30, **TEXT)
     kind = models.CharField(_("種別"), max_length=3, choices=Kind.choices)
@@ -288,7 +289,7 @@ class FiscalYearQuerySet(models.QuerySet):
         return self.filter(strategy_id=strategy_id, year=year, state=FiscalYear.State.LOCKED).exists()
 
 
-class FiscalYear(models.Model):
+class FiscalYear(ChoiceLabels, models.Model):
     """The entry window of one fiscal year: opened, closed and locked by the planning office."""
 
     class State(models.TextChoices):
@@ -320,7 +321,7 @@ class FiscalYear(models.Model):
         return self.state == self.State.LOCKED
 
 
-class ActualValue(models.Model):
+class ActualValue(ChoiceLabels, models.Model):
     """One indicator's actual figure for one fiscal year, with the department's notes."""
 
     class Status(models.TextChoices):
@@ -412,7 +413,7 @@ class ShownFigure(NamedTuple):
         return QUALITY_SYMBOLS.get(self.quality, "")
 
 
-class Submission(models.Model):
+class Submission(ChoiceLabels, models.Model):
     """A department's answer for one fiscal year, as the planning office reviews it."""
 
     class State(models.TextChoices):
@@ -466,7 +467,7 @@ class ReturnNoteQuerySet(models.QuerySet):
         )
 
 
-class ReturnNote(models.Model):
+class ReturnNote(ChoiceLabels, models.Model):
     """The planning office's 指摘 on one indicator of a returned submission, and the row as it was then.
 
     The snapshot (value, note, cause_analysis, next_step, version) lets the re-review show what the
@@ -589,7 +590,7 @@ class CycleSettings(models.Model):
         )
 
 
-class SentMail(models.Model):
+class SentMail(ChoiceLabels, models.Model):
     """A reminder or notice mailed by the yearly cycle: who got what, when; never sent twice per event.
 
     `event` names what the mail was about (e.g. deadline-7:2025:kodomo, returned:<submission>:<history>):
@@ -662,7 +663,7 @@ class DataVersion(models.Model):
         return str(self.value)
 
 
-class StoredResult(models.Model):
+class StoredResult(ChoiceLabels, models.Model):
     """One indicator's result in one fiscal year, for one audience, as kpis.rules.achievement computed it
     when one of its inputs last changed (kpis.rules.stored). Pages, exports and the API read these; nothing
     recomputes a rate or a grade on read.

@@ -3,10 +3,11 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lib.choices import ChoiceLabels
 from reviews.models import Meeting
 
 
-class PackBuild(models.Model):
+class PackBuild(ChoiceLabels, models.Model):
     """A meeting pack (会議資料) as made for one meeting, paper, language, data version and day.
 
     The PDF is kept here, in the database every app server shares, not on one server's disk: a pack asked

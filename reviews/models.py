@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from goals.models import TEXT, Goal, Policy, Strategy
 from kpis.models import Indicator, NextStep
+from lib.choices import ChoiceLabels
 from lib.fields import fiscal_year_field
 
 
@@ -35,7 +36,7 @@ class GoalEvaluation(models.Model):
         return f"{self.goal.code} {self.fiscal_year}"
 
 
-class PolicyDirection(models.Model):
+class PolicyDirection(ChoiceLabels, models.Model):
     """The direction of a policy's coming action, proposed from its KPIs' 今後の方向性."""
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="directions")
@@ -80,7 +81,7 @@ ATTENDEES_MAX_LENGTH = 4000
 MINUTES_MAX_LENGTH = 50_000
 
 
-class Meeting(models.Model):
+class Meeting(ChoiceLabels, models.Model):
     class Body(models.TextChoices):
         COUNCIL = "council", _("創生有識者会議")
         HEADQUARTERS = "headquarters", _("創生本部会議")
@@ -177,7 +178,7 @@ class OpinionQuerySet(models.QuerySet):
         return self.select_related("meeting", "goal", "indicator", "author", "responded_by")
 
 
-class Opinion(models.Model):
+class Opinion(ChoiceLabels, models.Model):
     """An opinion or proposal (意見・提言) on the whole plan, a goal or an indicator, and its response."""
 
     class FollowUp(models.TextChoices):
