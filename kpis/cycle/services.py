@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Exists, F, Max, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
@@ -425,23 +425,33 @@ def _set_status(actuals: Iterable[ActualValue], status: str, *, user, reason: st
 def missing_indicators(submission: Submission) -> list[Indicator]:
     """The department's indicators without an actual value for the year, in plan order; a figure whose
     source has not published it yet (公表待ち, kpis.rules.publication) is not missing."""
-    return [i for i in _unentered(submission) if not publication.awaiting_publication(i)]
+    return missing_and_awaiting(submission)[0]
 
 
 def awaiting_indicators(submission: Submission) -> list[Indicator]:
     """The department's indicators whose figure for the year is 公表待ち: not entered, the source not yet
     published (kpis.rules.publication); a submission goes without them."""
-    return [i for i in _unentered(submission) if publication.awaiting_publication(i)]
+    return missing_and_awaiting(submission)[1]
+
+
+def missing_and_awaiting(submission: Submission) -> tuple[list[Indicator], list[Indicator]]:
+    """missing_indicators and awaiting_indicators, from one read of the indicators not entered."""
+    missing, awaiting = [], []
+    for indicator in _unentered(submission):
+        (awaiting if publication.awaiting_publication(indicator) else missing).append(indicator)
+    return missing, awaiting
 
 
 def _unentered(submission: Submission) -> list[Indicator]:
-    entered = ActualValue.objects.filter(fiscal_year=submission.fiscal_year, value__isnull=False).values(
-        "indicator_id"
+    # A lookup of each of the department's indicators in the (indicator, year) index, not a list of every
+    # figure of the year in every plan to leave out.
+    entered = ActualValue.objects.filter(
+        indicator=OuterRef("pk"), fiscal_year=submission.fiscal_year, value__isnull=False
     )
     return list(
         Indicator.objects.of_strategy(submission.strategy)
         .filter(department=submission.department)
-        .exclude(pk__in=entered)
+        .exclude(Exists(entered))
     )
 
 

@@ -285,6 +285,9 @@ def test_a_department_without_indicators_shows_an_empty_screen(client, users, op
     assert "担当する指標はありません" in response.content.decode()
 
 
+SUBMIT_QUERIES = 14
+
+
 @pytest.mark.parametrize("copies", [1, 100])
 def test_the_entry_pages_cost_the_same_number_of_queries_at_any_size(
     client, db, django_assert_num_queries, copies
@@ -299,6 +302,11 @@ def test_the_entry_pages_cost_the_same_number_of_queries_at_any_size(
     assert response.content.decode().count("entry-value") == min(48 * copies, ROWS_PER_PAGE)
     with django_assert_num_queries(7):
         assert client.get(reverse("cycle:entry_index")).status_code == 200
+    # 提出の確認 checks every row of the department, on one page.
+    with django_assert_num_queries(SUBMIT_QUERIES):
+        response = client.get(submit_url(department="synthetic-dept"))
+    assert response.status_code == 200
+    assert response.context["missing"] == [] and "提出の確認" in response.content.decode()
 
 
 def test_a_note_posted_back_unchanged_with_browser_line_breaks_is_not_a_change(staff):

@@ -291,8 +291,8 @@ def entry_submit(request: HttpRequest, fiscal_year: int) -> HttpResponse:
             department=department, strategy=strategy, fiscal_year=fiscal_year
         )
     warned = checks.warned_indicators(strategy, fiscal_year, department)
-    missing = services.missing_indicators(submission)
-    awaiting = [(i, missing_state(i)) for i in services.awaiting_indicators(submission)]
+    missing, awaiting = services.missing_and_awaiting(submission)
+    awaiting = [(i, missing_state(i)) for i in awaiting]
     context = {
         "fiscal_year": year,
         "department": department,
