@@ -94,7 +94,7 @@ def build_entry_template(strategy: Strategy, fiscal_year: int, department: Depar
 
     first_input = len(REFERENCE_COLUMNS) + 1
     # The labels in the request's language, translated once, not once a row (a lazy label is translated
-    # again each time it is hashed or shown: a fifth of the sheet's time at 400 rows).
+    # again each time it is hashed or shown: about a tenth of the sheet's time at 400 rows).
     status_labels = {value: str(label) for value, label in ActualValue.Status.choices}
     step_labels = {value: str(label) for value, label in NextStep.choices}
     row = 1
