@@ -20,16 +20,15 @@ from django.utils.translation import gettext as _
 
 from accounts.access import Role
 from goals.models import Department
+from kpis.cycle.progress import missing_and_awaiting
 from kpis.models import (
     INDICATOR_ORDER,
     CycleSettings,
     FiscalYear,
-    Indicator,
     ReturnNote,
     SentMail,
     Submission,
 )
-from kpis.rules.publication import awaiting_publication
 from lib.fiscal import date_label, deadline_countdown, fiscal_year_label
 
 logger = logging.getLogger("ami_strategy.mail")
@@ -127,14 +126,9 @@ def _remind_year(outcome: Outcome, year: FiscalYear, today: datetime.date) -> No
     for department in departments:
         if department.pk in done:
             continue
-        unentered = (
-            Indicator.objects.of_strategy(year.strategy)
-            .filter(department=department)
-            .exclude(actuals__fiscal_year=year.year, actuals__value__isnull=False)
-        )
         # A figure its source has not published yet (公表待ち) is nothing the department can enter.
-        missing = sum(1 for indicator in unentered if not awaiting_publication(indicator, today))
-        subject, body = _reminder_text(year, department, today, kind, missing)
+        missing, _awaiting = missing_and_awaiting(year.strategy, department, year.year, today)
+        subject, body = _reminder_text(year, department, today, kind, len(missing))
         event = f"{prefix}:{year.strategy.code}:{year.year}:{department.code}"
         for user in _staff_of(department):
             _send(outcome, user, kind=kind, event=event, subject=subject, body=body)

@@ -1,12 +1,14 @@
 """Where a fiscal year stands, per department: what the review pages, the lock checklist and the to-do lists show."""
 
+import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 
 from goals.models import Department, Strategy
-from kpis.models import ActualValue, Submission
+from kpis.models import ActualValue, Indicator, Submission
+from kpis.rules.publication import awaiting_publication
 
 
 def department_progress(strategy: Strategy, fiscal_year: int) -> list[dict]:
@@ -65,3 +67,20 @@ def lock_checklist(strategy: Strategy, fiscal_year: int, warned=()) -> LockCheck
         if item["submission"].state not in (Submission.State.SUBMITTED, Submission.State.APPROVED)
     ]
     return LockChecklist(not_submitted, waiting, list(warned))
+
+
+def missing_and_awaiting(
+    strategy: Strategy, department: Department, fiscal_year: int, today: datetime.date | None = None
+) -> tuple[list[Indicator], list[Indicator]]:
+    """The department's indicators with no value for the year (no row, or a row without one), in plan
+    order: those still to be entered (未入力), and those whose source has not published the figure yet
+    (公表待ち, kpis.rules.publication), which a submission goes without."""
+    # A lookup of each indicator in the (indicator, year) index, not a list of every figure of the year.
+    entered = ActualValue.objects.filter(
+        indicator=OuterRef("pk"), fiscal_year=fiscal_year, value__isnull=False
+    )
+    unentered = Indicator.objects.of_strategy(strategy).filter(department=department).exclude(Exists(entered))
+    missing, awaiting = [], []
+    for indicator in unentered:
+        (awaiting if awaiting_publication(indicator, today) else missing).append(indicator)
+    return missing, awaiting

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, OuterRef
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
@@ -24,9 +24,8 @@ from simple_history.utils import bulk_update_with_history
 from goals.history import history_reason, save_with_history
 from goals.models import Department, Strategy
 from kpis import versioning
-from kpis.cycle import checks, notify
+from kpis.cycle import checks, notify, progress
 from kpis.models import ActualValue, ExpectedValue, FiscalYear, Indicator, ReturnNote, Submission
-from kpis.rules import publication
 from kpis.rules import stored as stored_results
 from lib import reasons
 from lib.numbers import format_decimal
@@ -436,23 +435,7 @@ def awaiting_indicators(submission: Submission) -> list[Indicator]:
 
 def missing_and_awaiting(submission: Submission) -> tuple[list[Indicator], list[Indicator]]:
     """missing_indicators and awaiting_indicators, from one read of the indicators not entered."""
-    missing, awaiting = [], []
-    for indicator in _unentered(submission):
-        (awaiting if publication.awaiting_publication(indicator) else missing).append(indicator)
-    return missing, awaiting
-
-
-def _unentered(submission: Submission) -> list[Indicator]:
-    # A lookup of each of the department's indicators in the (indicator, year) index, not a list of every
-    # figure of the year in every plan to leave out.
-    entered = ActualValue.objects.filter(
-        indicator=OuterRef("pk"), fiscal_year=submission.fiscal_year, value__isnull=False
-    )
-    return list(
-        Indicator.objects.of_strategy(submission.strategy)
-        .filter(department=submission.department)
-        .exclude(Exists(entered))
-    )
+    return progress.missing_and_awaiting(submission.strategy, submission.department, submission.fiscal_year)
 
 
 def _locked(submission: Submission) -> tuple[FiscalYear, Submission]:

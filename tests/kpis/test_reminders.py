@@ -121,3 +121,18 @@ def test_a_relay_that_refuses_is_not_recorded_and_is_tried_again(people, open_20
     assert outcome.sent == [] and len(outcome.failed) == 2 and not SentMail.objects.exists()
     monkeypatch.undo()
     assert len(run(DEADLINE - datetime.timedelta(days=6)).sent) == 2
+
+
+def test_the_reminder_counts_a_figure_kept_without_a_value_as_missing(people, open_2025):
+    """A row of the year without a value (notes saved, no figure yet) is still 未入力, whatever other years hold."""
+    for code in OWN_CODES[1:]:
+        set_actual(code, 2025, 10, status=ActualValue.Status.DRAFT)
+    set_actual(OWN_CODES[0], 2025, None, status=ActualValue.Status.DRAFT, note="集計中")
+    set_actual(OWN_CODES[0], 2024, 12)
+    run(DEADLINE - datetime.timedelta(days=7))
+    (own,) = [m for m in mail.outbox if m.to == ["staff_own@town.ami.example"]]
+    assert "未入力の指標：1件" in own.body
+    submission = services.submission_for(
+        department=people["staff_own"].departments.get(), strategy=open_2025.strategy, fiscal_year=2025
+    )
+    assert [i.code for i in services.missing_indicators(submission)] == [OWN_CODES[0]]
